@@ -1,0 +1,3 @@
+from takestock.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,525 @@
+"""The command line: every data operation of the GUI, headless, for scripts and tests.
+
+Exit codes (a contract; keep them stable):
+    0  all asked work done
+    1  anything unexpected
+    2  invalid input: nothing was submitted or charged
+    3  a vendor refused or failed a job
+    4  stopped or timed out with jobs still resumable
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from takestock import __version__
+from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
+from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
+from takestock.core.logs import redact, setup_logging
+from takestock.core.prompts import find_or_create_adhoc, render
+from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_files, list_takes, rate_take
+from takestock.core.vendor import GenerationRequest
+from takestock.wiring import Services, open_services
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INVALID, EXIT_VENDOR, EXIT_RESUMABLE = 0, 1, 2, 3, 4
+
+log = logging.getLogger("takestock.cli")
+
+
+class UsageError(Exception):
+    """An argument problem found after parsing; exits 2 like argparse's own."""
+
+
+# ------------------------------------------------------------------ output
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _job_line(job: Job) -> str:
+    line = f"job {job.id:<5} {job.vendor}/{job.model:<18} {job.state:<11}"
+    if job.vendor_task_id:
+        line += f" task {job.vendor_task_id}"
+    if job.take_id:
+        line += f" → take {job.take_id}"
+    if job.error:
+        line += f"\n          {job.error}"
+    return line
+
+
+def _job_json(services: Services, job: Job) -> dict[str, Any]:
+    data = job.to_json()
+    if job.take_id is not None:
+        data["take"] = get_take(services.store, services.library.root, job.take_id).to_json()
+    return data
+
+
+def _exit_for(jobs: Sequence[Job]) -> int:
+    if any(j.state in ACTIVE_STATES for j in jobs):
+        return EXIT_RESUMABLE
+    if any(j.state in ("failed", "cancelled", "unknown") for j in jobs):
+        return EXIT_VENDOR
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    vendors, models = args.vendor or [], args.model or []
+    if len(vendors) != len(models):
+        raise UsageError("give one --model for each --vendor (or use --target VENDOR:MODEL)")
+    targets = [Target(v, m, args.account) for v, m in zip(vendors, models, strict=True)]
+    targets += [Target.parse(t) for t in args.target or []]
+    if not targets:
+        raise UsageError("name a vendor and model: --vendor V --model M, or --target V:M")
+    return targets
+
+
+def _variables(pairs: Sequence[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput("var", f"{pair!r} is not NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def _request_from(args: argparse.Namespace) -> GenerationRequest:
+    text = args.prompt
+    prompt = render(text, _variables(args.var or [])) if text else ""
+    return GenerationRequest(
+        prompt=prompt,
+        negative=args.negative or "",
+        image=args.image.resolve() if args.image else None,
+        last_frame=args.last_frame.resolve() if args.last_frame else None,
+        duration_s=args.duration,
+        aspect=args.aspect,
+        resolution=args.resolution,
+        audio=args.audio,
+        seed=args.seed,
+    )
+
+
+def _progress_printer(enabled: bool) -> Any:
+    def show(event: JobEvent) -> None:
+        if not enabled:
+            return
+        detail = ""
+        if event.progress is not None and event.state == "running":
+            detail = f" {event.progress:.0%}"
+        if event.error:
+            detail += f": {event.error}"
+        _say(f"  job {event.job_id}: {event.state}{detail}")
+
+    return show
+
+
+def _drive(
+    services: Services,
+    engine: Engine,
+    job_ids: Sequence[int],
+    *,
+    wait: bool,
+    timeout: float | None,
+) -> bool:
+    """Run the engine; False when interrupted or timed out (jobs stay resumable)."""
+    try:
+        until = "final" if wait else "submitted"
+        asyncio.run(asyncio.wait_for(engine.run(job_ids, until=until), timeout))
+    except TimeoutError:
+        _say(f"Stopped waiting after {timeout:g} s; resume with `takestock jobs resume --wait`.")
+        return False
+    except KeyboardInterrupt:
+        _say("Interrupted; the jobs are kept. Resume with `takestock jobs resume --wait`.")
+        return False
+    return True
+
+
+def cmd_generate(services: Services, args: argparse.Namespace) -> int:
+    targets = _targets(args)
+    request = _request_from(args)
+    engine = services.engine(on_change=_progress_printer(not args.json))
+    planned = engine.plan(request, targets)  # every refusal happens before anything is stored
+    if not args.json:
+        for plan in planned:
+            est = plan.estimate
+            money = f" (≈{est.money:g} {est.currency})" if est.money else ""
+            _say(
+                f"{plan.vendor.name} {plan.model.id}: {args.count} x {est.amount:g} {est.unit}"
+                f"{money}"
+            )
+    # Image-to-video may go without words; only worded prompts enter the library.
+    version = (
+        find_or_create_adhoc(services.store, args.prompt, args.negative or "")
+        if args.prompt.strip()
+        else None
+    )
+    request_id, job_ids = engine.enqueue(
+        request, targets, count=args.count, prompt_version_id=version.id if version else None
+    )
+    finished = _drive(services, engine, job_ids, wait=args.wait, timeout=args.timeout)
+    jobs = [get_job(services.store, j) for j in job_ids]
+    if args.json:
+        _print_json({"request_id": request_id, "jobs": [_job_json(services, j) for j in jobs]})
+    else:
+        for job in jobs:
+            print(_job_line(job))
+            if job.take_id:
+                print(
+                    f"          {get_take(services.store, services.library.root, job.take_id).path}"
+                )
+    if not finished:
+        return EXIT_RESUMABLE
+    if not args.wait:
+        failed = [j for j in jobs if j.state in ("failed", "cancelled")]
+        return EXIT_VENDOR if failed else EXIT_OK
+    return _exit_for(jobs)
+
+
+def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
+    action = args.jobs_action
+    if action == "resume":
+        engine = services.engine(on_change=_progress_printer(not args.json))
+        ids = [j.id for j in list_jobs(services.store, states=ACTIVE_STATES)]
+        finished = _drive(services, engine, ids, wait=args.wait, timeout=args.timeout)
+        jobs = [get_job(services.store, j) for j in ids]
+        if args.json:
+            _print_json({"jobs": [_job_json(services, j) for j in jobs]})
+        else:
+            if not jobs:
+                print("No jobs to resume.")
+            for job in jobs:
+                print(_job_line(job))
+        if not finished:
+            return EXIT_RESUMABLE
+        return _exit_for(jobs) if args.wait else EXIT_OK
+    if action == "cancel":
+        job = asyncio.run(services.engine().cancel(args.job_id))
+        print(_job_line(job)) if not args.json else _print_json(_job_json(services, job))
+        return EXIT_OK
+    if action == "retry":
+        new_id = services.engine().retry(args.job_id)
+        print(f"job {new_id} queued; run `takestock jobs resume --wait` to start it")
+        return EXIT_OK
+    jobs = list_jobs(services.store)
+    if args.json:
+        _print_json({"jobs": [j.to_json() for j in jobs]})
+    else:
+        if not jobs:
+            print(
+                "No jobs yet. Try: takestock generate --vendor sandbox --model sandbox-v1 "
+                "--prompt 'a red fox in snow' --wait"
+            )
+        for job in jobs:
+            print(_job_line(job))
+    return EXIT_OK
+
+
+def cmd_takes(services: Services, args: argparse.Namespace) -> int:
+    takes = list_takes(
+        services.store,
+        services.library.root,
+        TakeFilter(
+            vendor=args.vendor,
+            model=args.model,
+            verdict=args.verdict,
+            search=args.search or "",
+            limit=args.limit,
+        ),
+    )
+    if args.json:
+        _print_json({"takes": [t.to_json() for t in takes]})
+        return EXIT_OK
+    for take in takes:
+        stars = "★" * (take.stars or 0)
+        prompt = (take.prompt or "").replace("\n", " ")
+        print(
+            f"take {take.id:<5} {take.vendor}/{take.model:<18} {take.duration_s:5.1f}s "
+            f"{take.width}x{take.height} {take.verdict:<8}{stars:<6} {prompt[:60]}"
+        )
+    return EXIT_OK
+
+
+def cmd_rate(services: Services, args: argparse.Namespace) -> int:
+    rate_take(
+        services.store,
+        args.take_id,
+        verdict=args.verdict,
+        stars=args.stars,
+        reasons=args.reason if args.reason else None,
+    )
+    take = get_take(services.store, services.library.root, args.take_id)
+    if args.json:
+        _print_json(take.to_json())
+    else:
+        print(f"take {take.id}: {take.verdict}, {take.stars or 'no'} stars")
+    return EXIT_OK
+
+
+def cmd_import(services: Services, args: argparse.Namespace) -> int:
+    ids = import_files(
+        services.store,
+        services.library,
+        [p.resolve() for p in args.paths],
+        vendor=args.vendor or "unknown",
+        model=args.model or "unknown",
+        prompt=args.prompt,
+    )
+    takes = [get_take(services.store, services.library.root, i) for i in ids]
+    if args.json:
+        _print_json({"takes": [t.to_json() for t in takes]})
+    else:
+        for take in takes:
+            print(f"take {take.id}: {take.duration_s:.1f}s {take.width}x{take.height} {take.path}")
+    return EXIT_OK
+
+
+def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
+    out = []
+    for vendor in services.catalog:
+        keys = {field: services.credentials.source(vendor.id, field) for field in vendor.secrets}
+        out.append(
+            {
+                "id": vendor.id,
+                "name": vendor.name,
+                "supported": vendor.id in services.adapters,
+                "sandbox": vendor.sandbox,
+                "as_of": vendor.as_of,
+                "unit": vendor.unit,
+                "key_set": all(keys.values()) if keys else True,
+                "keys": keys,
+                "models": [
+                    {
+                        "id": m.id,
+                        "label": m.label,
+                        "status": m.status,
+                        "status_note": m.status_note,
+                        "modes": list(m.modes),
+                        "durations": list(m.durations),
+                        "resolutions": list(m.resolutions),
+                        "aspects": list(m.aspects),
+                        "audio": m.audio,
+                        "prompt_max_chars": m.prompt_max_chars,
+                    }
+                    for m in vendor.models.values()
+                ],
+            }
+        )
+    if args.json:
+        _print_json({"vendors": out})
+        return EXIT_OK
+    if any(vendor.secrets for vendor in services.catalog):
+        try:
+            services.credentials.backend_name()
+        except SecretsUnavailable as exc:
+            _say(f"Note: {exc.message}")
+    for v in out:
+        if v["sandbox"]:
+            key = "no key needed (sandbox)"
+        else:
+            key = "key set" if v["key_set"] else f"no key: takestock keys set {v['id']}"
+        state = "" if v["supported"] else " [not yet supported]"
+        print(f"{v['id']:<10} {v['name']}{state} — {key}")
+        for m in v["models"]:
+            durations = ",".join(f"{d:g}" for d in m["durations"])
+            flag = "" if m["status"] == "active" else f" [{m['status']}]"
+            print(
+                f"    {m['id']:<22}{flag} {'/'.join(m['modes'])}; {durations} s; "
+                f"{', '.join(m['resolutions'])}; {', '.join(m['aspects'])}"
+                + ("; audio" if m["audio"] else "")
+            )
+    return EXIT_OK
+
+
+def cmd_keys(services: Services, args: argparse.Namespace) -> int:
+    vendor = services.catalog.vendor(args.vendor)
+    if not vendor.secrets:
+        raise InvalidInput("vendor", f"{vendor.name} needs no key")
+    if args.keys_action == "delete":
+        removed = [
+            f for f in vendor.secrets if services.credentials.delete(vendor.id, f, args.account)
+        ]
+        print(
+            f"Removed {', '.join(removed)} for {vendor.name}." if removed else "Nothing to remove."
+        )
+        return EXIT_OK
+    values = _read_secrets(vendor.secrets)
+    for field, value in values.items():
+        services.credentials.set(vendor.id, field, value, args.account)
+    print(f"Stored {', '.join(values)} for {vendor.name} in the system keyring.")
+    return EXIT_OK
+
+
+def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
+    """One secret per field: prompted on a terminal, else one line each from stdin."""
+    values: dict[str, str] = {}
+    lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+    for index, field in enumerate(fields):
+        label = field.replace("_", " ")
+        if lines is None:
+            value = getpass.getpass(f"{label}: ")
+        else:
+            value = lines[index] if index < len(lines) else ""
+        value = value.strip()
+        if not value:
+            raise InvalidInput("key", f"no {label} given (one line per field on standard input)")
+        values[field] = value
+    return values
+
+
+def cmd_gui(services: Services | None, args: argparse.Namespace) -> int:
+    from takestock.app import run_gui
+
+    return run_gui()
+
+
+# ------------------------------------------------------------------ parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="takestock",
+        description="Make AI video with many vendors at once; keep the takes that work.",
+    )
+    parser.add_argument("--version", action="version", version=f"Takestock {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("gui", help="start the desktop app (the default)")
+
+    gen = sub.add_parser("generate", help="make takes of one prompt on one or more vendors")
+    gen.add_argument("--vendor", action="append", help="vendor id (pair with --model)")
+    gen.add_argument("--model", action="append", help="model id for the --vendor before it")
+    gen.add_argument(
+        "--target", action="append", metavar="V:M", help="vendor:model, repeatable: a fan-out"
+    )
+    gen.add_argument("--account", help="the vendor account to use (default: the default one)")
+    gen.add_argument("--prompt", required=True, help="the prompt; {name} marks a variable")
+    gen.add_argument("--var", action="append", metavar="NAME=VALUE", help="fill a {variable}")
+    gen.add_argument("--negative", help="negative prompt")
+    gen.add_argument("--image", type=Path, help="first-frame image")
+    gen.add_argument("--last-frame", type=Path, help="last-frame image")
+    gen.add_argument("--duration", type=float, metavar="S", help="seconds")
+    gen.add_argument("--aspect", metavar="W:H", help="aspect ratio, e.g. 16:9")
+    gen.add_argument("--resolution", help="e.g. 720p, 1080p")
+    gen.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--count", type=int, default=1, help="takes per target (default 1)")
+    gen.add_argument("--wait", action="store_true", help="wait until the takes are downloaded")
+    gen.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    gen.add_argument("--json", action="store_true")
+
+    jobs = sub.add_parser("jobs", help="list, resume or cancel jobs")
+    jobs.add_argument("--json", action="store_true")
+    jobs_sub = jobs.add_subparsers(dest="jobs_action", parser_class=_Parser)
+    resume = jobs_sub.add_parser("resume", help="carry on every unfinished job")
+    resume.add_argument("--wait", action="store_true")
+    resume.add_argument("--timeout", type=float, metavar="S")
+    resume.add_argument("--json", action="store_true")
+    cancel = jobs_sub.add_parser("cancel", help="cancel a job")
+    cancel.add_argument("job_id", type=int)
+    cancel.add_argument("--json", action="store_true")
+    retry = jobs_sub.add_parser("retry", help="queue a failed job again as a new job")
+    retry.add_argument("job_id", type=int)
+    retry.add_argument("--json", action="store_true")
+
+    takes = sub.add_parser("takes", help="list takes")
+    takes.add_argument("--vendor")
+    takes.add_argument("--model")
+    takes.add_argument("--verdict", choices=VERDICTS)
+    takes.add_argument("--search", help="text in the prompt")
+    takes.add_argument("--limit", type=int)
+    takes.add_argument("--json", action="store_true")
+
+    rate = sub.add_parser("rate", help="mark a take usable or reject, with stars and reasons")
+    rate.add_argument("take_id", type=int)
+    verdict = rate.add_mutually_exclusive_group()
+    verdict.add_argument("--usable", dest="verdict", action="store_const", const="usable")
+    verdict.add_argument("--reject", dest="verdict", action="store_const", const="reject")
+    verdict.add_argument("--unrated", dest="verdict", action="store_const", const="unrated")
+    rate.add_argument("--stars", type=int, choices=range(1, 6), metavar="1-5")
+    rate.add_argument("--reason", action="append", help="why (repeatable): hands, physics, ...")
+    rate.add_argument("--json", action="store_true")
+
+    imp = sub.add_parser("import", help="add videos made elsewhere to the library")
+    imp.add_argument("paths", nargs="+", type=Path)
+    imp.add_argument("--vendor")
+    imp.add_argument("--model")
+    imp.add_argument("--prompt")
+    imp.add_argument("--json", action="store_true")
+
+    vendors = sub.add_parser("vendors", help="vendors, models, limits, and whether a key is set")
+    vendors.add_argument("--json", action="store_true")
+
+    keys = sub.add_parser("keys", help="store or remove a vendor's key in the system keyring")
+    keys_sub = keys.add_subparsers(dest="keys_action", required=True, parser_class=_Parser)
+    for name, text in (("set", "read the key from standard input"), ("delete", "remove it")):
+        p = keys_sub.add_parser(name, help=text)
+        p.add_argument("vendor")
+        p.add_argument("--account", default="default")
+    return parser
+
+
+_COMMANDS = {
+    "generate": cmd_generate,
+    "jobs": cmd_jobs,
+    "takes": cmd_takes,
+    "rate": cmd_rate,
+    "import": cmd_import,
+    "vendors": cmd_vendors,
+    "keys": cmd_keys,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in (None, "gui"):
+        return cmd_gui(None, args)
+    services: Services | None = None
+    try:
+        services = open_services()
+        setup_logging(services.paths.logs, stderr=args.verbose)
+        return _COMMANDS[args.command](services, args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    except InvalidInput as exc:
+        _say(f"takestock: {redact(exc.message)} (nothing was submitted)")
+        return EXIT_INVALID
+    except SecretsUnavailable as exc:
+        _say(f"takestock: {exc.title}: {redact(exc.message)} (nothing was submitted)")
+        return EXIT_INVALID
+    except TakestockError as exc:
+        _say(f"takestock: {exc.title}: {redact(exc.message)}")
+        return EXIT_UNEXPECTED if exc.kind in ("store", "catalog") else EXIT_VENDOR
+    except Exception as exc:
+        log.exception("unexpected error")
+        _say(f"takestock: unexpected error: {redact(repr(exc))} (details in the log)")
+        return EXIT_UNEXPECTED
+    finally:
+        if services is not None:
+            services.close()

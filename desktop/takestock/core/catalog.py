@@ -1,0 +1,327 @@
+"""The catalog: vendors, their models, limits and prices, as dated and sourced data.
+
+Shipped files live in ``takestock/resources/catalog/<vendor>.json``; a user's
+``catalog-overrides.json`` in the data folder is merged over them, key by key, so a
+user can correct a price or mark a model retired without waiting for a release.
+Nothing here is a constant in code: vendors change models and prices every few months.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from takestock.core.errors import InvalidInput, TakestockError
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "ImageLimits",
+    "ModelSpec",
+    "PriceRule",
+    "VendorSpec",
+    "load_catalog",
+]
+
+OVERRIDES_FILE = "catalog-overrides.json"
+MODEL_STATUSES = ("active", "deprecated", "retired")
+
+
+class CatalogError(TakestockError):
+    title = "Catalog problem"
+    kind = "catalog"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """What a vendor accepts as an input image."""
+
+    formats: tuple[str, ...] = ("jpeg", "png", "webp")
+    max_bytes: int = 10 * 1024 * 1024
+    min_side: int = 300
+    max_side: int = 4096
+    min_aspect: float = 0.4
+    max_aspect: float = 2.5
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRule:
+    """One row of a price table; the first rule whose ``match`` fits a request wins.
+
+    ``match`` keys are request fields (``mode``, ``resolution``, ``audio``,
+    ``duration_s``); a take costs ``per_take + per_second * duration``.
+    """
+
+    match: Mapping[str, Any]
+    per_take: float = 0.0
+    per_second: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One model a vendor serves, with the limits ``validate`` checks."""
+
+    id: str
+    vendor: str
+    label: str
+    status: str = "active"
+    status_note: str = ""
+    modes: tuple[str, ...] = ("text",)
+    durations: tuple[float, ...] = (5.0,)
+    default_duration: float = 5.0
+    resolutions: Mapping[str, int] = field(default_factory=lambda: {"720p": 720})
+    default_resolution: str = "720p"
+    aspects: tuple[str, ...] = ("16:9",)
+    default_aspect: str = "16:9"
+    audio: bool = False
+    seed: bool = True
+    negative_prompt: bool = True
+    prompt_max_chars: int = 2000
+    negative_max_chars: int = 2000
+    image: ImageLimits = field(default_factory=ImageLimits)
+    price: tuple[PriceRule, ...] = ()
+    #: vendor-specific facts the adapter reads (endpoint names, field maps).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.status != "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class VendorSpec:
+    """A vendor as the catalog describes it."""
+
+    id: str
+    name: str
+    as_of: str
+    source: str
+    base_urls: Mapping[str, str]
+    unit: str = "credits"
+    money_per_unit: float | None = None
+    currency: str | None = None
+    secrets: tuple[str, ...] = ("api_key",)
+    sandbox: bool = False
+    concurrency: int = 4
+    poll_interval_s: float = 5.0
+    max_poll_interval_s: float = 30.0
+    models: Mapping[str, ModelSpec] = field(default_factory=dict)
+    #: plans, free allowances and other commerce data, read by ``core.credits``.
+    plans: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def base_url(self, region: str = "default") -> str:
+        try:
+            return self.base_urls[region]
+        except KeyError:
+            raise InvalidInput(
+                "region",
+                f"{self.name} has no region {region!r}; known: {', '.join(self.base_urls)}",
+            ) from None
+
+    @property
+    def env_prefix(self) -> str:
+        return "TAKESTOCK_" + self.id.upper().replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    vendors: Mapping[str, VendorSpec]
+
+    def __iter__(self) -> Iterator[VendorSpec]:
+        return iter(self.vendors.values())
+
+    def vendor(self, vendor_id: str) -> VendorSpec:
+        try:
+            return self.vendors[vendor_id]
+        except KeyError:
+            known = ", ".join(sorted(self.vendors))
+            raise InvalidInput("vendor", f"unknown vendor {vendor_id!r}; known: {known}") from None
+
+    def model(self, vendor_id: str, model_id: str) -> ModelSpec:
+        vendor = self.vendor(vendor_id)
+        try:
+            model = vendor.models[model_id]
+        except KeyError:
+            known = ", ".join(m.id for m in vendor.models.values() if m.available)
+            raise InvalidInput(
+                "model", f"{vendor.name} has no model {model_id!r}; available: {known}"
+            ) from None
+        if not model.available:
+            note = f" ({model.status_note})" if model.status_note else ""
+            raise InvalidInput("model", f"{vendor.name} retired {model_id!r}{note}")
+        return model
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Overrides replace scalars and lists and merge mappings key by key."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return over
+
+
+def _image_limits(raw: Mapping[str, Any] | None) -> ImageLimits:
+    default = ImageLimits()
+    if not raw:
+        return default
+    aspect = raw.get("aspect_range", (default.min_aspect, default.max_aspect))
+    return ImageLimits(
+        formats=tuple(raw.get("formats", default.formats)),
+        max_bytes=int(raw.get("max_bytes", default.max_bytes)),
+        min_side=int(raw.get("min_side", default.min_side)),
+        max_side=int(raw.get("max_side", default.max_side)),
+        min_aspect=float(aspect[0]),
+        max_aspect=float(aspect[1]),
+    )
+
+
+_MODEL_KEYS = {
+    "id", "label", "status", "status_note", "modes", "durations", "default_duration",
+    "resolutions", "default_resolution", "aspects", "default_aspect", "audio", "seed",
+    "negative_prompt", "prompt_max_chars", "negative_max_chars", "image", "price", "extra",
+}  # fmt: skip
+_VENDOR_KEYS = {
+    "id", "name", "as_of", "source", "base_urls", "unit", "money_per_unit", "currency",
+    "secrets", "sandbox", "concurrency", "poll_interval_s", "max_poll_interval_s", "models",
+    "plans", "extra",
+}  # fmt: skip
+
+
+def _check_keys(where: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {sorted(unknown)}")
+
+
+def _model(vendor_id: str, raw: Mapping[str, Any]) -> ModelSpec:
+    where = f"catalog {vendor_id}/{raw.get('id', '?')}"
+    _check_keys(where, raw, _MODEL_KEYS)
+    status = raw.get("status", "active")
+    if status not in MODEL_STATUSES:
+        raise CatalogError(f"{where}: status must be one of {MODEL_STATUSES}, not {status!r}")
+    durations = tuple(float(d) for d in raw.get("durations", (5,)))
+    resolutions = {str(k): int(v) for k, v in raw.get("resolutions", {"720p": 720}).items()}
+    aspects = tuple(raw.get("aspects", ("16:9",)))
+    return ModelSpec(
+        id=raw["id"],
+        vendor=vendor_id,
+        label=raw.get("label", raw["id"]),
+        status=status,
+        status_note=raw.get("status_note", ""),
+        modes=tuple(raw.get("modes", ("text",))),
+        durations=durations,
+        default_duration=float(raw.get("default_duration", durations[0])),
+        resolutions=resolutions,
+        default_resolution=raw.get("default_resolution", next(iter(resolutions))),
+        aspects=aspects,
+        default_aspect=raw.get("default_aspect", aspects[0]),
+        audio=bool(raw.get("audio", False)),
+        seed=bool(raw.get("seed", True)),
+        negative_prompt=bool(raw.get("negative_prompt", True)),
+        prompt_max_chars=int(raw.get("prompt_max_chars", 2000)),
+        negative_max_chars=int(raw.get("negative_max_chars", 2000)),
+        image=_image_limits(raw.get("image")),
+        price=tuple(
+            PriceRule(
+                match=rule.get("match", {}),
+                per_take=float(rule.get("per_take", 0)),
+                per_second=float(rule.get("per_second", 0)),
+            )
+            for rule in raw.get("price", ())
+        ),
+        extra=raw.get("extra", {}),
+    )
+
+
+def parse_vendor(raw: Mapping[str, Any]) -> VendorSpec:
+    where = f"catalog {raw.get('id', '?')}"
+    _check_keys(where, raw, _VENDOR_KEYS)
+    for key in ("id", "name", "as_of", "source", "base_urls"):
+        if key not in raw:
+            raise CatalogError(f"{where}: missing {key!r}")
+    vendor_id = raw["id"]
+    models = {m["id"]: _model(vendor_id, m) for m in raw.get("models", ())}
+    return VendorSpec(
+        id=vendor_id,
+        name=raw["name"],
+        as_of=raw["as_of"],
+        source=raw["source"],
+        base_urls=dict(raw["base_urls"]),
+        unit=raw.get("unit", "credits"),
+        money_per_unit=raw.get("money_per_unit"),
+        currency=raw.get("currency"),
+        secrets=tuple(raw.get("secrets", ("api_key",))),
+        sandbox=bool(raw.get("sandbox", False)),
+        concurrency=int(raw.get("concurrency", 4)),
+        poll_interval_s=float(raw.get("poll_interval_s", 5.0)),
+        max_poll_interval_s=float(raw.get("max_poll_interval_s", 30.0)),
+        models=models,
+        plans=raw.get("plans", {}),
+        extra=raw.get("extra", {}),
+    )
+
+
+def shipped_catalog_files() -> Iterable[tuple[str, str]]:
+    """(name, text) of each shipped catalog file."""
+    folder = resources.files("takestock.resources") / "catalog"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            yield entry.name, entry.read_text(encoding="utf-8")
+
+
+def _apply_overrides(raw_vendors: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Merge ``{"vendor": {..., "models": {"model-id": {...}}}}`` into the raw data."""
+    for vendor_id, over in overrides.items():
+        if vendor_id.startswith("_"):
+            continue  # room for comments
+        over = dict(over)
+        model_over = over.pop("models", {})
+        base = raw_vendors.get(vendor_id, {"id": vendor_id})
+        merged = _merge(base, over)
+        by_id = {m["id"]: m for m in base.get("models", ())}
+        for model_id, fields in model_over.items():
+            by_id[model_id] = _merge(by_id.get(model_id, {"id": model_id}), fields)
+        merged["models"] = list(by_id.values())
+        raw_vendors[vendor_id] = merged
+
+
+def load_catalog(overrides_path: Path | None = None) -> Catalog:
+    """The shipped catalog with the user's overrides, if any, merged over it."""
+    raw_vendors: dict[str, Any] = {}
+    for name, text in shipped_catalog_files():
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CatalogError(f"shipped catalog {name} is not valid JSON: {exc}") from exc
+        raw_vendors[data["id"]] = data
+    if overrides_path is not None and overrides_path.exists():
+        try:
+            overrides = json.loads(overrides_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CatalogError(
+                f"{overrides_path} could not be read ({exc}). Fix or remove it; "
+                "the shipped catalog is used without it."
+            ) from exc
+        _apply_overrides(raw_vendors, overrides)
+    return Catalog({vid: parse_vendor(raw) for vid, raw in raw_vendors.items()})
+
+
+def save_override(overrides_path: Path, vendor_id: str, model_id: str, **fields: Any) -> None:
+    """Record a change to one model in the user's overrides (e.g. ``status="retired"``)."""
+    try:
+        data = json.loads(overrides_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    models = data.setdefault(vendor_id, {}).setdefault("models", {})
+    models.setdefault(model_id, {}).update(fields)
+    tmp = overrides_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, overrides_path)

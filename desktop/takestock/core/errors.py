@@ -1,0 +1,182 @@
+"""Every error Takestock shows a person, in one tree.
+
+Each error carries a short ``title`` and a ``message`` that the CLI prints and the GUI
+shows as is, so the message says what happened and what to do about it.
+
+    TakestockError
+     ├── InvalidInput            bad input caught before anything was sent or charged
+     ├── StoreError              the library database cannot be opened or trusted
+     ├── SecretsUnavailable      no working OS keyring, and no key in the environment
+     ├── MediaError              a file is not a video we can read
+     ├── DownloadError           a result could not be fetched or failed verification
+     │    └── ResultExpired      the vendor's result URL no longer answers
+     └── VendorError             the vendor said no, or said something we cannot read
+          ├── AuthError          key missing, wrong, or expired
+          ├── QuotaError         not enough credits or balance
+          ├── RateLimited        too many requests or tasks at once (retry_after)
+          ├── Rejected           the vendor refused the input or the content policy
+          ├── ModelRetired       the vendor no longer serves this model id
+          ├── GenerationFailed   the vendor accepted the task and then made nothing
+          ├── TransientError     a network fault or 5xx that may pass
+          └── ProtocolError      an answer we cannot read
+
+``kind`` is the stable, lower-case name stored with a failed job and printed in JSON.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "DownloadError",
+    "GenerationFailed",
+    "InvalidInput",
+    "MediaError",
+    "ModelRetired",
+    "ProtocolError",
+    "QuotaError",
+    "RateLimited",
+    "Rejected",
+    "ResultExpired",
+    "SecretsUnavailable",
+    "StoreError",
+    "TakestockError",
+    "TransientError",
+    "VendorError",
+]
+
+
+class TakestockError(Exception):
+    """Base of every error meant for a person to read."""
+
+    title = "Something went wrong"
+    kind = "error"
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(TakestockError):
+    """Input that a vendor would refuse or charge for nothing; nothing was sent.
+
+    Attributes:
+        field: the request field at fault (``prompt``, ``duration``, ``image``, ...).
+    """
+
+    title = "Invalid input"
+    kind = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class StoreError(TakestockError):
+    title = "Library database problem"
+    kind = "store"
+
+
+class SecretsUnavailable(TakestockError):
+    title = "No keyring available"
+    kind = "secrets"
+
+
+class MediaError(TakestockError):
+    title = "Unreadable video"
+    kind = "media"
+
+
+class DownloadError(TakestockError):
+    title = "Download failed"
+    kind = "download"
+
+
+class ResultExpired(DownloadError):
+    title = "Result link expired"
+    kind = "result_expired"
+
+
+class VendorError(TakestockError):
+    """The vendor refused or failed; ``vendor_code`` and the vendor's own words are kept.
+
+    Attributes:
+        vendor: vendor id.
+        vendor_code: the vendor's error code or HTTP status, as text, when there is one.
+        status: the HTTP status, when there is one.
+    """
+
+    title = "The vendor refused"
+    kind = "vendor"
+    #: Whether sending the same request again later may succeed.
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str = "",
+        vendor_code: str | None = None,
+        status: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(message, title=title)
+        self.vendor = vendor
+        self.vendor_code = vendor_code
+        self.status = status
+
+
+class AuthError(VendorError):
+    title = "Key rejected"
+    kind = "auth"
+
+
+class QuotaError(VendorError):
+    title = "Not enough credits"
+    kind = "quota"
+
+
+class RateLimited(VendorError):
+    """Too many requests or too many running tasks.
+
+    Attributes:
+        retry_after: seconds the vendor asked us to wait, when it said.
+    """
+
+    title = "Rate limited"
+    kind = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class Rejected(VendorError):
+    title = "Input or content refused"
+    kind = "rejected"
+
+
+class ModelRetired(VendorError):
+    title = "Model no longer available"
+    kind = "model_retired"
+
+
+class GenerationFailed(VendorError):
+    title = "Generation failed"
+    kind = "generation_failed"
+
+
+class TransientError(VendorError):
+    title = "Vendor temporarily unavailable"
+    kind = "transient"
+    retryable = True
+
+
+class ProtocolError(VendorError):
+    title = "Unreadable answer from the vendor"
+    kind = "protocol"

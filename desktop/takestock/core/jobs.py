@@ -1,0 +1,945 @@
+"""The durable generation engine.
+
+A job is one take of one request on one vendor model. Its row is the truth: every step
+commits before the next network call, so a crash at any point resumes from the row.
+
+    queued ─► submitting ─► running ─► downloading ─► done
+       ▲           │            │             │
+       └─(429)─────┤            └──► failed ◄─┘        cancelled (any active state)
+                   └─(no answer)─► find by client id, else unknown (the user decides)
+
+Rules that protect the user's money:
+- The job row and its fresh ``client_request_id`` are committed before the create leaves;
+  the vendor's task id is committed the moment it arrives.
+- A create is never sent twice blindly. When its answer is lost, the engine asks the
+  vendor for the task by our client id (where the vendor can) and otherwise marks the
+  job ``unknown`` for the user to settle.
+- One process drives a job at a time: a job is claimed with an owner token naming the
+  host and pid, and a claim whose process is gone is taken over on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from takestock.core.catalog import Catalog, ModelSpec, VendorSpec, save_override
+from takestock.core.errors import (
+    DownloadError,
+    InvalidInput,
+    MediaError,
+    ModelRetired,
+    ProtocolError,
+    RateLimited,
+    ResultExpired,
+    TakestockError,
+    TransientError,
+    VendorError,
+)
+from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
+from takestock.core.library import MediaLibrary
+from takestock.core.store import Store
+from takestock.core.takes import insert_take
+from takestock.core.vendor import (
+    CallContext,
+    Estimate,
+    GenerationRequest,
+    ResultRef,
+    TaskHandle,
+    TaskState,
+    TaskStatus,
+    VendorAdapter,
+)
+
+__all__ = [
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "Engine",
+    "Job",
+    "JobEvent",
+    "PlannedTake",
+    "Target",
+    "get_job",
+    "list_jobs",
+]
+
+log = logging.getLogger(__name__)
+
+JobState = Literal[
+    "queued", "submitting", "running", "downloading", "done", "failed", "cancelled", "unknown"
+]
+FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
+ACTIVE_STATES: frozenset[str] = frozenset({"queued", "submitting", "running", "downloading"})
+
+#: Consecutive unreadable poll answers before a job is failed rather than retried.
+MAX_PROTOCOL_ERRORS = 3
+#: Downloads that arrive but fail verification before a job is failed.
+MAX_DOWNLOAD_TRIES = 3
+#: Creates refused with "too many requests" before the job gives up.
+MAX_SUBMIT_ATTEMPTS = 20
+
+
+class Credentials(Protocol):
+    def secrets_for(
+        self, vendor_id: str, fields: Sequence[str], account: str = "default"
+    ) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one take is asked for: a vendor's model, optionally on a named account."""
+
+    vendor: str
+    model: str
+    account: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """``vendor:model`` or ``vendor:model@account``."""
+        spec, _, account = text.partition("@")
+        vendor, sep, model = spec.partition(":")
+        if not sep or not vendor or not model:
+            raise InvalidInput("target", f"{text!r} is not VENDOR:MODEL")
+        return cls(vendor.strip(), model.strip(), account.strip() or None)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTake:
+    target: Target
+    vendor: VendorSpec
+    model: ModelSpec
+    estimate: Estimate
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    request_id: int
+    vendor: str
+    model: str
+    account_id: int | None
+    state: JobState
+    client_request_id: str
+    vendor_task_id: str | None
+    task_data: Mapping[str, Any]
+    vendor_state: str | None
+    progress: float | None
+    attempts: int
+    next_poll_at: float | None
+    results: tuple[ResultRef, ...]
+    estimate: Mapping[str, Any] | None
+    cost_actual: float | None
+    error_kind: str | None
+    error: str | None
+    created_at: float
+    submitted_at: float | None
+    finished_at: float | None
+    take_id: int | None = None
+
+    @property
+    def handle(self) -> TaskHandle:
+        assert self.vendor_task_id is not None
+        return TaskHandle(self.vendor_task_id, self.task_data)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "request_id": self.request_id,
+            "state": self.state,
+            "vendor": self.vendor,
+            "model": self.model,
+            "client_request_id": self.client_request_id,
+            "vendor_task_id": self.vendor_task_id,
+            "vendor_state": self.vendor_state,
+            "progress": self.progress,
+            "attempts": self.attempts,
+            "estimate": dict(self.estimate) if self.estimate else None,
+            "cost_actual": self.cost_actual,
+            "error_kind": self.error_kind,
+            "error": self.error,
+            "take_id": self.take_id,
+            "created_at": self.created_at,
+            "submitted_at": self.submitted_at,
+            "finished_at": self.finished_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """What changed about a job; the GUI's bridge turns these into one Qt signal."""
+
+    job_id: int
+    state: str
+    progress: float | None = None
+    vendor_state: str | None = None
+    error: str | None = None
+    take_id: int | None = None
+
+
+_JOB_SELECT = "SELECT job.*, take.id AS take_id FROM job LEFT JOIN take ON take.job_id = job.id"
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row["id"],
+        request_id=row["request_id"],
+        vendor=row["vendor"],
+        model=row["model"],
+        account_id=row["account_id"],
+        state=row["state"],
+        client_request_id=row["client_request_id"],
+        vendor_task_id=row["vendor_task_id"],
+        task_data=json.loads(row["task_data"] or "{}"),
+        vendor_state=row["vendor_state"],
+        progress=row["progress"],
+        attempts=row["attempts"],
+        next_poll_at=row["next_poll_at"],
+        results=tuple(
+            ResultRef(r["url"], r.get("headers", {}), r.get("size"))
+            for r in json.loads(row["results"] or "[]")
+        ),
+        estimate=json.loads(row["estimate"]) if row["estimate"] else None,
+        cost_actual=row["cost_actual"],
+        error_kind=row["error_kind"],
+        error=row["error"],
+        created_at=row["created_at"],
+        submitted_at=row["submitted_at"],
+        finished_at=row["finished_at"],
+        take_id=row["take_id"],
+    )
+
+
+def get_job(store: Store, job_id: int) -> Job:
+    row = store.one(_JOB_SELECT + " WHERE job.id = ?", (job_id,))
+    if row is None:
+        raise InvalidInput("job", f"no job {job_id}")
+    return _job(row)
+
+
+def list_jobs(
+    store: Store, *, states: Iterable[str] | None = None, request_id: int | None = None
+) -> list[Job]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if states is not None:
+        wanted = list(states)
+        clauses.append(f"job.state IN ({', '.join('?' * len(wanted))})")
+        params += wanted
+    if request_id is not None:
+        clauses.append("job.request_id = ?")
+        params.append(request_id)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return [_job(r) for r in store.all(_JOB_SELECT + where + " ORDER BY job.id", params)]
+
+
+class _VendorSlots:
+    """How many of a vendor's tasks may run at once (its concurrency limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.in_use = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_use < self.limit)
+            self.in_use += 1
+
+    def occupy(self) -> None:
+        """Count a task the vendor already runs (a resumed job) without waiting."""
+        self.in_use += 1
+
+    async def release(self) -> None:
+        async with self._changed:
+            self.in_use -= 1
+            self._changed.notify_all()
+
+
+def _owner_alive(owner: str, host: str) -> bool:
+    owner_host, _, rest = owner.partition(":")
+    if owner_host != host:
+        return True  # another machine's claim (a shared folder): never steal it
+    try:
+        os.kill(int(rest.split(":", 1)[0]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class _Driving:
+    """A job being driven by this engine: its slot and in-memory error counts."""
+
+    job_id: int
+    holds_slot: bool = False
+    protocol_errors: int = 0
+    download_tries: int = 0
+    refreshed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Drives jobs from their rows to takes in the library.
+
+    The composition root hands it the adapters by vendor id; the engine knows them only
+    through :class:`~takestock.core.vendor.VendorAdapter`.
+
+    Attributes:
+        on_change: called with a :class:`JobEvent` after every committed change (on the
+            engine's loop; the GUI's bridge marshals it to the UI thread).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        library: MediaLibrary,
+        catalog: Catalog,
+        adapters: Mapping[str, VendorAdapter],
+        credentials: Credentials,
+        *,
+        poll_interval: float | None = None,
+        catalog_overrides: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        http_factory: Callable[[VendorSpec], httpx.AsyncClient] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        on_change: Callable[[JobEvent], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.library = library
+        self.catalog = catalog
+        self.adapters = adapters
+        self.credentials = credentials
+        self.poll_interval = poll_interval
+        self.catalog_overrides = catalog_overrides
+        self.environ = os.environ if environ is None else environ
+        self._http_factory = http_factory or (lambda vendor: make_client())
+        self._sleep = sleep
+        self._clock = clock
+        self.on_change = on_change
+        self._host = socket.gethostname()
+        self.owner = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._slots: dict[str, _VendorSlots] = {}
+        self._secrets: dict[tuple[str, str], dict[str, str]] = {}
+        self._exit: AsyncExitStack | None = None
+
+    # ----------------------------------------------------------------- planning
+
+    def plan(self, request: GenerationRequest, targets: Sequence[Target]) -> list[PlannedTake]:
+        """Check every target against the request; raises InvalidInput, sends nothing."""
+        if not targets:
+            raise InvalidInput("target", "name at least one vendor and model")
+        planned = []
+        for target in targets:
+            vendor = self.catalog.vendor(target.vendor)
+            model = self.catalog.model(target.vendor, target.model)
+            adapter = self.adapters.get(target.vendor)
+            if adapter is None:
+                raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
+            adapter.validate(request, model)
+            if vendor.secrets:
+                found = self.credentials.secrets_for(
+                    vendor.id, vendor.secrets, target.account or "default"
+                )
+                missing = [f for f in vendor.secrets if f not in found]
+                if missing:
+                    env = ", ".join(f"{vendor.env_prefix}_{f.upper()}" for f in missing)
+                    raise InvalidInput(
+                        "key",
+                        f"no {', '.join(missing)} for {vendor.name}: run "
+                        f"`takestock keys set {vendor.id}` or set {env}",
+                    )
+            planned.append(PlannedTake(target, vendor, model, adapter.estimate(request, model)))
+        return planned
+
+    def enqueue(
+        self,
+        request: GenerationRequest,
+        targets: Sequence[Target],
+        *,
+        count: int = 1,
+        prompt_version_id: int | None = None,
+    ) -> tuple[int, list[int]]:
+        """Validate, then record one request and ``count`` jobs per target, all queued.
+
+        Returns the request id (the comparison group) and the job ids.
+        """
+        if not 1 <= count <= 20:
+            raise InvalidInput("count", "must be 1 to 20 takes per target")
+        planned = self.plan(request, targets)
+        now = self._clock()
+        with self.store.tx():
+            cur = self.store.execute(
+                "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (prompt_version_id, request.prompt, json.dumps(request.to_json()), now),
+            )
+            request_id = cur.lastrowid
+            assert request_id is not None
+            job_ids = []
+            for plan in planned:
+                account_id = self._account_id(plan.target)
+                for _ in range(count):
+                    cur = self.store.execute(
+                        "INSERT INTO job(request_id, vendor, model, account_id, state,"
+                        " client_request_id, estimate, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                        (
+                            request_id,
+                            plan.vendor.id,
+                            plan.model.id,
+                            account_id,
+                            f"ts-{uuid.uuid4().hex}",
+                            json.dumps(plan.estimate.to_json()),
+                            now,
+                            now,
+                        ),
+                    )
+                    assert cur.lastrowid is not None
+                    job_ids.append(cur.lastrowid)
+        for job_id in job_ids:
+            self._emit(JobEvent(job_id, "queued"))
+        return request_id, job_ids
+
+    def _account_id(self, target: Target) -> int | None:
+        if target.account is None:
+            return None
+        account_id = self.store.scalar(
+            "SELECT id FROM account WHERE vendor = ? AND name = ?", (target.vendor, target.account)
+        )
+        if account_id is None:
+            raise InvalidInput("account", f"no {target.vendor} account named {target.account!r}")
+        return int(account_id)
+
+    # ------------------------------------------------------------------ running
+
+    @asynccontextmanager
+    async def running(self) -> Any:
+        """Opens the vendors' HTTP clients for a run and closes them after."""
+        async with AsyncExitStack() as stack:
+            self._exit = stack
+            try:
+                yield self
+            finally:
+                self._exit = None
+                self._clients.clear()
+
+    async def run(
+        self,
+        job_ids: Iterable[int] | None = None,
+        *,
+        until: Literal["final", "submitted"] = "final",
+    ) -> list[Job]:
+        """Drive jobs (default: every resumable one) until final, or until submitted."""
+        if job_ids is None:
+            job_ids = [j.id for j in list_jobs(self.store, states=ACTIVE_STATES)]
+        ids = list(job_ids)
+        async with self.running():
+            await asyncio.gather(*(self.drive(job_id, until=until) for job_id in ids))
+        return [get_job(self.store, job_id) for job_id in ids]
+
+    async def drive(self, job_id: int, *, until: Literal["final", "submitted"] = "final") -> None:
+        """Take one job as far as it can go. Cancelling this coroutine leaves the job
+        resumable from its row."""
+        if not self._claim(job_id):
+            log.info("job %s is driven by another process; leaving it", job_id)
+            return
+        driving = _Driving(job_id)
+        try:
+            while True:
+                job = get_job(self.store, job_id)
+                if job.state in FINAL_STATES or job.state == "unknown":
+                    return
+                if until == "submitted" and job.state in ("running", "downloading"):
+                    return
+                step = {
+                    "queued": self._submit,
+                    "submitting": self._recover,
+                    "running": self._poll,
+                    "downloading": self._download,
+                }[job.state]
+                await step(job, driving)
+        finally:
+            if driving.holds_slot:
+                await self._slot(get_job(self.store, job_id).vendor).release()
+            self.store.execute(
+                "UPDATE job SET owner = NULL WHERE id = ? AND owner = ?", (job_id, self.owner)
+            )
+
+    def _claim(self, job_id: int) -> bool:
+        with self.store.tx():
+            row = self.store.one("SELECT owner FROM job WHERE id = ?", (job_id,))
+            if row is None:
+                raise InvalidInput("job", f"no job {job_id}")
+            owner = row["owner"]
+            if owner and owner != self.owner and _owner_alive(owner, self._host):
+                return False
+            self.store.execute("UPDATE job SET owner = ? WHERE id = ?", (self.owner, job_id))
+        return True
+
+    # ------------------------------------------------------------------- steps
+
+    async def _submit(self, job: Job, driving: _Driving) -> None:
+        await self._wait_until(job.next_poll_at)
+        slots = self._slot(job.vendor)
+        if not driving.holds_slot:
+            await slots.acquire()
+            driving.holds_slot = True
+        if not self._transition(job.id, "queued", "submitting", attempts=job.attempts + 1):
+            return
+        adapter = self.adapters[job.vendor]
+        request = self._request(job)
+        try:
+            ctx = self._context(job)
+            handle = await adapter.submit(ctx, request, job.client_request_id)
+        except RateLimited as exc:
+            # Refused before it was accepted: queue it again and wait as asked.
+            if job.attempts + 1 >= MAX_SUBMIT_ATTEMPTS:
+                self._fail(job.id, exc, from_state="submitting")
+                return
+            delay = exc.retry_after if exc.retry_after is not None else self._backoff(job.attempts)
+            self._transition(
+                job.id,
+                "submitting",
+                "queued",
+                next_poll_at=self._clock() + delay,
+                vendor_state="throttled",
+                error=exc.message,
+                error_kind=exc.kind,
+            )
+            await self._release(job.vendor, driving)
+        except ConnectFailed as exc:
+            self._fail(job.id, exc, from_state="submitting")
+        except (AmbiguousCreate, ProtocolError, httpx.TransportError) as exc:
+            log.warning("job %s: create left without a readable answer: %s", job.id, exc)
+            self._note(job.id, error=str(exc), error_kind="ambiguous_create")
+        except TransientError as exc:
+            # A 5xx to a create is as ambiguous as silence: the vendor may have acted.
+            log.warning("job %s: create answered with a server error: %s", job.id, exc)
+            self._note(job.id, error=str(exc), error_kind="ambiguous_create")
+        except (VendorError, InvalidInput) as exc:
+            self._fail(job.id, exc, from_state="submitting")
+            if isinstance(exc, ModelRetired):
+                self._retire_model(job, exc)
+        else:
+            now = self._clock()
+            self._transition(
+                job.id,
+                "submitting",
+                "running",
+                vendor_task_id=handle.task_id,
+                task_data=json.dumps(dict(handle.data)),
+                submitted_at=now,
+                next_poll_at=now + self._interval(job, now),
+                error=None,
+                error_kind=None,
+            )
+
+    async def _recover(self, job: Job, driving: _Driving) -> None:
+        """A create went out and its answer never came back (or we crashed waiting)."""
+        adapter = self.adapters[job.vendor]
+        vendor = self.catalog.vendor(job.vendor)
+        if not adapter.can_find:
+            self._transition(
+                job.id,
+                "submitting",
+                "unknown",
+                error=(
+                    f"Takestock sent this take to {vendor.name} but never learned whether it "
+                    f"was accepted, and {vendor.name} cannot look tasks up by our id. Check "
+                    f"your {vendor.name} history: if it made the video, import it; otherwise "
+                    "retry the job. Sending it again blindly could charge you twice."
+                ),
+                error_kind="unknown",
+            )
+            return
+        try:
+            handle = await adapter.find(self._context(job), job.client_request_id)
+        except (TransientError, ProtocolError, RateLimited, httpx.TransportError) as exc:
+            log.info("job %s: lookup failed (%s); trying again", job.id, exc)
+            await self._sleep(self._backoff(job.attempts))
+            return
+        except VendorError as exc:
+            self._fail(job.id, exc, from_state="submitting")
+            return
+        if handle is None:
+            # The vendor never saw the create: sending it now cannot pay twice.
+            self._transition(job.id, "submitting", "queued", vendor_state="not found, resending")
+            return
+        if not driving.holds_slot:
+            self._slot(job.vendor).occupy()
+            driving.holds_slot = True
+        now = self._clock()
+        self._transition(
+            job.id,
+            "submitting",
+            "running",
+            vendor_task_id=handle.task_id,
+            task_data=json.dumps(dict(handle.data)),
+            submitted_at=job.submitted_at or now,
+            next_poll_at=now,
+            error=None,
+            error_kind=None,
+        )
+
+    async def _poll(self, job: Job, driving: _Driving) -> None:
+        if not driving.holds_slot:
+            self._slot(job.vendor).occupy()
+            driving.holds_slot = True
+        await self._wait_until(job.next_poll_at)
+        adapter = self.adapters[job.vendor]
+        try:
+            status = await adapter.poll(self._context(job), job.handle)
+        except RateLimited as exc:
+            delay = exc.retry_after if exc.retry_after is not None else self._backoff(3)
+            self._note(job.id, next_poll_at=self._clock() + delay, vendor_state="throttled")
+            return
+        except ProtocolError as exc:
+            driving.protocol_errors += 1
+            if driving.protocol_errors >= MAX_PROTOCOL_ERRORS:
+                self._fail(job.id, exc, from_state="running")
+                await self._release(job.vendor, driving)
+                return
+            self._note(job.id, next_poll_at=self._clock() + self._backoff(driving.protocol_errors))
+            return
+        except (TransientError, httpx.TransportError) as exc:
+            log.info("job %s: poll failed (%s); polling again later", job.id, exc)
+            self._note(job.id, next_poll_at=self._clock() + self._interval(job, self._clock()))
+            return
+        except VendorError as exc:
+            self._fail(job.id, exc, from_state="running")
+            await self._release(job.vendor, driving)
+            return
+        driving.protocol_errors = 0
+        await self._apply_status(job, status, driving)
+
+    async def _apply_status(self, job: Job, status: TaskStatus, driving: _Driving) -> None:
+        now = self._clock()
+        if status.state is TaskState.SUCCEEDED:
+            if not status.results:
+                self._fail(
+                    job.id,
+                    VendorError("the vendor reported success but returned no video"),
+                    from_state="running",
+                )
+            else:
+                self._transition(
+                    job.id,
+                    "running",
+                    "downloading",
+                    results=_results_json(status.results),
+                    vendor_state=status.vendor_state,
+                    progress=1.0,
+                    cost_actual=status.cost,
+                )
+            await self._release(job.vendor, driving)
+        elif status.state is TaskState.FAILED:
+            error = status.error or VendorError(
+                f"the vendor reported the task as {status.vendor_state or 'failed'}"
+            )
+            self._fail(job.id, error, from_state="running", cost_actual=status.cost)
+            await self._release(job.vendor, driving)
+        elif status.state is TaskState.CANCELLED:
+            self._transition(
+                job.id, "running", "cancelled", vendor_state=status.vendor_state, finished_at=now
+            )
+            await self._release(job.vendor, driving)
+        else:
+            self._note(
+                job.id,
+                vendor_state=status.vendor_state,
+                progress=status.progress,
+                next_poll_at=now + self._interval(job, now),
+            )
+
+    async def _download(self, job: Job, driving: _Driving) -> None:
+        adapter = self.adapters[job.vendor]
+        ctx = self._context(job)
+        part = self.library.part_path(job.id)
+        result = job.results[0]
+        try:
+            await adapter.download(ctx, result, part)
+        except ResultExpired as exc:
+            if driving.refreshed:
+                self._fail(job.id, exc, from_state="downloading")
+                part.unlink(missing_ok=True)
+                return
+            # Some vendors hand out a fresh link when asked again; ask once.
+            driving.refreshed = True
+            await self._refresh_results(job, exc)
+            return
+        except (DownloadError, VendorError) as exc:
+            self._fail(job.id, exc, from_state="downloading")
+            part.unlink(missing_ok=True)
+            return
+        except httpx.TransportError as exc:
+            self._fail(
+                job.id, DownloadError(f"the download broke off: {exc}"), from_state="downloading"
+            )
+            part.unlink(missing_ok=True)
+            return
+        if result.size is not None and part.stat().st_size != result.size:
+            problem: TakestockError = DownloadError(
+                f"the download has {part.stat().st_size} bytes; the vendor announced {result.size}"
+            )
+        else:
+            try:
+                stored = await asyncio.to_thread(self.library.ingest, part, move=True)
+            except MediaError as exc:
+                problem = DownloadError(f"the downloaded file is not a readable video: {exc}")
+            else:
+                self._finish(job, stored)
+                return
+        part.unlink(missing_ok=True)
+        driving.download_tries += 1
+        if driving.download_tries >= MAX_DOWNLOAD_TRIES:
+            self._fail(job.id, problem, from_state="downloading")
+        else:
+            log.warning("job %s: %s; downloading again", job.id, problem)
+
+    async def _refresh_results(self, job: Job, cause: ResultExpired) -> None:
+        try:
+            status = await self.adapters[job.vendor].poll(self._context(job), job.handle)
+        except (TakestockError, httpx.TransportError) as exc:
+            log.info("job %s: could not refresh the result link: %s", job.id, exc)
+            self._fail(job.id, cause, from_state="downloading")
+            return
+        fresh = [r for r in status.results if r.url not in {old.url for old in job.results}]
+        if status.state is not TaskState.SUCCEEDED or not fresh:
+            self._fail(job.id, cause, from_state="downloading")
+            self.library.part_path(job.id).unlink(missing_ok=True)
+            return
+        self._note(job.id, results=_results_json(tuple(fresh)))
+
+    def _finish(self, job: Job, stored: Any) -> None:
+        now = self._clock()
+        with self.store.tx():
+            moved = self.store.execute(
+                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ?, error = NULL,"
+                " error_kind = NULL WHERE id = ? AND state = 'downloading'",
+                (now, now, job.id),
+            ).rowcount
+            if not moved:
+                return
+            take_id = insert_take(
+                self.store,
+                stored,
+                self.library.root,
+                vendor=job.vendor,
+                model=job.model,
+                job_id=job.id,
+                request_id=job.request_id,
+            )
+        self._emit(JobEvent(job.id, "done", progress=1.0, take_id=take_id))
+
+    # ----------------------------------------------------------------- control
+
+    async def cancel(self, job_id: int) -> Job:
+        """Stop a job: ask the vendor where it runs there, then mark it cancelled."""
+        job = get_job(self.store, job_id)
+        if job.state in FINAL_STATES:
+            raise InvalidInput("job", f"job {job_id} is already {job.state}")
+        if job.state in ("running", "submitting") and job.vendor_task_id:
+            try:
+                async with self.running():
+                    await self.adapters[job.vendor].cancel(self._context(job), job.handle)
+            except (TakestockError, httpx.TransportError) as exc:
+                log.warning("job %s: the vendor did not confirm the cancel: %s", job_id, exc)
+        now = self._clock()
+        self.store.execute(
+            "UPDATE job SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
+            (now, now, job_id),
+        )
+        self.library.part_path(job_id).unlink(missing_ok=True)
+        self._emit(JobEvent(job_id, "cancelled"))
+        return get_job(self.store, job_id)
+
+    def retry(self, job_id: int) -> int:
+        """A new job for the same request and target (a failed job stays as history)."""
+        job = get_job(self.store, job_id)
+        if job.state not in ("failed", "cancelled", "unknown"):
+            raise InvalidInput("job", f"job {job_id} is {job.state}; only ended jobs are retried")
+        now = self._clock()
+        cur = self.store.execute(
+            "INSERT INTO job(request_id, vendor, model, account_id, state, client_request_id,"
+            " estimate, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+            (
+                job.request_id,
+                job.vendor,
+                job.model,
+                job.account_id,
+                f"ts-{uuid.uuid4().hex}",
+                json.dumps(dict(job.estimate)) if job.estimate else None,
+                now,
+                now,
+            ),
+        )
+        assert cur.lastrowid is not None
+        self._emit(JobEvent(cur.lastrowid, "queued"))
+        return cur.lastrowid
+
+    # ----------------------------------------------------------------- helpers
+
+    def _request(self, job: Job) -> GenerationRequest:
+        params = self.store.scalar("SELECT params FROM request WHERE id = ?", (job.request_id,))
+        return GenerationRequest.from_json(json.loads(params))
+
+    def _context(self, job: Job) -> CallContext:
+        vendor = self.catalog.vendor(job.vendor)
+        account_name, region, account_url = "default", "default", None
+        if job.account_id is not None:
+            row = self.store.one("SELECT * FROM account WHERE id = ?", (job.account_id,))
+            if row is not None:
+                account_name, region, account_url = row["name"], row["region"], row["base_url"]
+        base_url = (
+            self.environ.get(f"{vendor.env_prefix}_BASE_URL")
+            or account_url
+            or vendor.base_url(region)
+        )
+        key = (vendor.id, account_name)
+        if key not in self._secrets:
+            self._secrets[key] = (
+                self.credentials.secrets_for(vendor.id, vendor.secrets, account_name)
+                if vendor.secrets
+                else {}
+            )
+        return CallContext(
+            http=self._client(vendor),
+            vendor=vendor,
+            base_url=base_url.rstrip("/"),
+            model=vendor.models.get(job.model),
+            secrets=self._secrets[key],
+            region=region,
+        )
+
+    def _client(self, vendor: VendorSpec) -> httpx.AsyncClient:
+        client = self._clients.get(vendor.id)
+        if client is None:
+            if self._exit is None:
+                raise RuntimeError("the engine's vendor calls must run inside Engine.running()")
+            client = self._http_factory(vendor)
+            self._exit.push_async_callback(client.aclose)
+            self._clients[vendor.id] = client
+        return client
+
+    def _slot(self, vendor_id: str) -> _VendorSlots:
+        slots = self._slots.get(vendor_id)
+        if slots is None:
+            slots = self._slots[vendor_id] = _VendorSlots(
+                self.catalog.vendor(vendor_id).concurrency
+            )
+        return slots
+
+    async def _release(self, vendor_id: str, driving: _Driving) -> None:
+        if driving.holds_slot:
+            driving.holds_slot = False
+            await self._slot(vendor_id).release()
+
+    def _interval(self, job: Job, now: float) -> float:
+        """Poll often while a job is young, less as it ages, within the vendor's limits."""
+        if self.poll_interval is not None:
+            return self.poll_interval
+        vendor = self.catalog.vendor(job.vendor)
+        age = max(0.0, now - (job.submitted_at or now))
+        return min(vendor.max_poll_interval_s, vendor.poll_interval_s * (1 + age / 120))
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.poll_interval if self.poll_interval is not None else 1.0
+        return float(min(60.0, base * 2 ** max(0, attempt)))
+
+    async def _wait_until(self, when: float | None) -> None:
+        if when is not None:
+            delay = when - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+
+    def _transition(self, job_id: int, from_state: str, to_state: str, **fields: Any) -> bool:
+        """Move a job only if it is still where we think; a cancel from elsewhere wins."""
+        now = self._clock()
+        fields["updated_at"] = now
+        if to_state in FINAL_STATES or to_state == "unknown":
+            fields.setdefault("finished_at", now)
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        moved = self.store.execute(
+            f"UPDATE job SET state = ?, {sets} WHERE id = ? AND state = ?",
+            (to_state, *fields.values(), job_id, from_state),
+        ).rowcount
+        if moved:
+            self._emit(
+                JobEvent(
+                    job_id,
+                    to_state,
+                    progress=fields.get("progress"),
+                    vendor_state=fields.get("vendor_state"),
+                    error=fields.get("error"),
+                )
+            )
+        return bool(moved)
+
+    def _note(self, job_id: int, **fields: Any) -> None:
+        """Record progress without changing state."""
+        fields["updated_at"] = self._clock()
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        self.store.execute(f"UPDATE job SET {sets} WHERE id = ?", (*fields.values(), job_id))
+        state = self.store.scalar("SELECT state FROM job WHERE id = ?", (job_id,))
+        self._emit(
+            JobEvent(
+                job_id,
+                state,
+                progress=fields.get("progress"),
+                vendor_state=fields.get("vendor_state"),
+            )
+        )
+
+    def _fail(
+        self, job_id: int, exc: TakestockError, *, from_state: str, cost_actual: float | None = None
+    ) -> None:
+        self._transition(
+            job_id,
+            from_state,
+            "failed",
+            error=exc.message,
+            error_kind=exc.kind,
+            cost_actual=cost_actual,
+        )
+
+    def _retire_model(self, job: Job, exc: ModelRetired) -> None:
+        """The vendor says the model is gone: stop offering it, in the user's catalog."""
+        if self.catalog_overrides is None:
+            return
+        save_override(
+            self.catalog_overrides,
+            job.vendor,
+            job.model,
+            status="retired",
+            status_note=f"{time.strftime('%Y-%m-%d')}: the vendor said: {exc.message}",
+        )
+
+    def _emit(self, event: JobEvent) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(event)
+            except Exception:
+                log.exception("a job-change listener failed")
+
+
+def _results_json(results: Sequence[ResultRef]) -> str:
+    return json.dumps([{"url": r.url, "headers": dict(r.headers), "size": r.size} for r in results])

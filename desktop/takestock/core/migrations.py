@@ -1,0 +1,132 @@
+"""Schema migrations: entry N brings the database to ``PRAGMA user_version`` N.
+
+Never edit a migration that has shipped; append a new one. Each runs in one transaction.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+_JOB_STATES = (
+    "'queued', 'submitting', 'running', 'downloading', 'done', 'failed', 'cancelled', 'unknown'"
+)
+
+MIGRATIONS: list[list[str]] = [
+    # 1: prompts, accounts, requests, jobs, takes, duels
+    [
+        """CREATE TABLE prompt (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            archived INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE prompt_version (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompt(id),
+            number INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            negative TEXT NOT NULL DEFAULT '',
+            variables TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            UNIQUE (prompt_id, number)
+        )""",
+        # A take must always point at the exact words that made it.
+        """CREATE TRIGGER prompt_version_immutable BEFORE UPDATE ON prompt_version
+           BEGIN SELECT RAISE(ABORT, 'prompt versions are immutable'); END""",
+        """CREATE TABLE tag (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE
+        )""",
+        """CREATE TABLE prompt_tag (
+            prompt_id INTEGER NOT NULL REFERENCES prompt(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tag(id) ON DELETE CASCADE,
+            PRIMARY KEY (prompt_id, tag_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE account (
+            id INTEGER PRIMARY KEY,
+            vendor TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('api', 'web')),
+            plan TEXT,
+            timezone TEXT,
+            region TEXT NOT NULL DEFAULT 'default',
+            base_url TEXT,
+            created_at REAL NOT NULL,
+            UNIQUE (vendor, name)
+        )""",
+        """CREATE TABLE request (
+            id INTEGER PRIMARY KEY,
+            prompt_version_id INTEGER REFERENCES prompt_version(id),
+            prompt TEXT NOT NULL,
+            params TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        f"""CREATE TABLE job (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES request(id),
+            vendor TEXT NOT NULL,
+            model TEXT NOT NULL,
+            account_id INTEGER REFERENCES account(id),
+            state TEXT NOT NULL CHECK (state IN ({_JOB_STATES})),
+            client_request_id TEXT NOT NULL UNIQUE,
+            vendor_task_id TEXT,
+            task_data TEXT,
+            vendor_state TEXT,
+            progress REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_poll_at REAL,
+            results TEXT,
+            estimate TEXT,
+            cost_actual REAL,
+            error_kind TEXT,
+            error TEXT,
+            owner TEXT,
+            created_at REAL NOT NULL,
+            submitted_at REAL,
+            finished_at REAL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX job_request ON job(request_id)",
+        """CREATE INDEX job_active ON job(state)
+           WHERE state NOT IN ('done', 'failed', 'cancelled')""",
+        """CREATE TABLE take (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER UNIQUE REFERENCES job(id),
+            request_id INTEGER REFERENCES request(id),
+            vendor TEXT NOT NULL,
+            model TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            duration_s REAL NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            fps REAL NOT NULL,
+            video_codec TEXT NOT NULL,
+            has_audio INTEGER NOT NULL,
+            verdict TEXT NOT NULL DEFAULT 'unrated'
+                CHECK (verdict IN ('usable', 'reject', 'unrated')),
+            stars INTEGER CHECK (stars BETWEEN 1 AND 5),
+            reasons TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT 'generated' CHECK (source IN ('generated', 'imported')),
+            original_name TEXT,
+            created_at REAL NOT NULL,
+            rated_at REAL
+        )""",
+        "CREATE INDEX take_filter ON take(vendor, verdict, created_at)",
+        "CREATE INDEX take_model ON take(model, verdict)",
+        "CREATE INDEX take_created ON take(created_at)",
+        "CREATE INDEX take_request ON take(request_id)",
+        "CREATE INDEX take_sha ON take(sha256)",
+        """CREATE TABLE duel (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER REFERENCES request(id),
+            take_a INTEGER NOT NULL REFERENCES take(id),
+            take_b INTEGER NOT NULL REFERENCES take(id),
+            winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'tie')),
+            created_at REAL NOT NULL
+        )""",
+    ],
+]

@@ -1,0 +1,81 @@
+"""The composition root shared by the command line and the GUI.
+
+It builds the store, media library, catalog, credential store, vendor adapters and
+engine, and hands each face only what it uses. Nothing below ``core`` reads the
+environment or builds its own collaborators.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from takestock.core.catalog import Catalog, load_catalog
+from takestock.core.jobs import Engine, JobEvent
+from takestock.core.library import MediaLibrary
+from takestock.core.paths import DataPaths, data_paths
+from takestock.core.secrets import CredentialStore
+from takestock.core.store import Store, open_store
+from takestock.core.vendor import VendorAdapter
+from takestock.vendors import build_adapters
+
+__all__ = ["Services", "open_services"]
+
+
+@dataclass
+class Services:
+    paths: DataPaths
+    store: Store
+    library: MediaLibrary
+    catalog: Catalog
+    adapters: dict[str, VendorAdapter]
+    credentials: CredentialStore
+    environ: Mapping[str, str]
+
+    def poll_interval(self) -> float | None:
+        raw = self.environ.get("TAKESTOCK_POLL_INTERVAL")
+        if not raw:
+            return None
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            raise ValueError(f"TAKESTOCK_POLL_INTERVAL must be seconds, not {raw!r}") from None
+
+    def engine(
+        self, *, store: Store | None = None, on_change: Callable[[JobEvent], None] | None = None
+    ) -> Engine:
+        """An engine; pass a ``store`` opened on the thread that will run it."""
+        return Engine(
+            store or self.store,
+            self.library,
+            self.catalog,
+            self.adapters,
+            self.credentials,
+            poll_interval=self.poll_interval(),
+            catalog_overrides=self.paths.catalog_overrides,
+            environ=self.environ,
+            on_change=on_change,
+        )
+
+    def open_store(self) -> Store:
+        """Another connection to the library, for another thread."""
+        return open_store(self.paths.database)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_services(environ: Mapping[str, str] | None = None) -> Services:
+    env = os.environ if environ is None else environ
+    paths = data_paths().ensure()
+    catalog = load_catalog(paths.catalog_overrides)
+    return Services(
+        paths=paths,
+        store=open_store(paths.database),
+        library=MediaLibrary(paths),
+        catalog=catalog,
+        adapters=build_adapters(catalog, paths, env),
+        credentials=CredentialStore(env),
+        environ=env,
+    )
