@@ -304,7 +304,7 @@ def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
                 "sandbox": vendor.sandbox,
                 "as_of": vendor.as_of,
                 "unit": vendor.unit,
-                "key_set": all(keys.values()) if keys else True,
+                "key_set": not vendor.missing_secrets(f for f, src in keys.items() if src),
                 "keys": keys,
                 "models": [
                     {
@@ -354,14 +354,20 @@ def cmd_keys(services: Services, args: argparse.Namespace) -> int:
     if not vendor.secrets:
         raise InvalidInput("vendor", f"{vendor.name} needs no key")
     if args.keys_action == "delete":
-        removed = [
-            f for f in vendor.secrets if services.credentials.delete(vendor.id, f, args.account)
-        ]
+        fields = (args.field,) if args.field else vendor.secrets
+        removed = [f for f in fields if services.credentials.delete(vendor.id, f, args.account)]
         print(
             f"Removed {', '.join(removed)} for {vendor.name}." if removed else "Nothing to remove."
         )
         return EXIT_OK
-    values = _read_secrets(vendor.secrets)
+    fields = vendor.secrets
+    if args.field:
+        if args.field not in vendor.secrets:
+            raise InvalidInput("field", f"{vendor.name} keys are {', '.join(vendor.secrets)}")
+        fields = (args.field,)
+    elif vendor.auth_options:
+        fields = vendor.auth_options[0]
+    values = _read_secrets(fields)
     for field, value in values.items():
         services.credentials.set(vendor.id, field, value, args.account)
     print(f"Stored {', '.join(values)} for {vendor.name} in the system keyring.")
@@ -481,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = keys_sub.add_parser(name, help=text)
         p.add_argument("vendor")
         p.add_argument("--account", default="default")
+        p.add_argument("--field", help="one key field, e.g. api_key (default: all)")
     return parser
 
 

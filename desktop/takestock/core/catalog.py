@@ -106,6 +106,9 @@ class VendorSpec:
     money_per_unit: float | None = None
     currency: str | None = None
     secrets: tuple[str, ...] = ("api_key",)
+    #: alternative complete sets of ``secrets``, any one of which authenticates
+    #: (Kling: an access key with a secret key, or one API key); default: all of them.
+    auth_options: tuple[tuple[str, ...], ...] = ()
     sandbox: bool = False
     concurrency: int = 4
     poll_interval_s: float = 5.0
@@ -123,6 +126,14 @@ class VendorSpec:
                 "region",
                 f"{self.name} has no region {region!r}; known: {', '.join(self.base_urls)}",
             ) from None
+
+    def missing_secrets(self, found: Iterable[str]) -> list[str]:
+        """Fields still needed to authenticate, given the ones set (empty: enough)."""
+        have = set(found)
+        options = self.auth_options or (self.secrets,)
+        if any(set(option) <= have for option in options):
+            return []
+        return [f for f in options[0] if f not in have]
 
     @property
     def env_prefix(self) -> str:
@@ -190,8 +201,8 @@ _MODEL_KEYS = {
 }  # fmt: skip
 _VENDOR_KEYS = {
     "id", "name", "as_of", "source", "base_urls", "unit", "money_per_unit", "currency",
-    "secrets", "sandbox", "concurrency", "poll_interval_s", "max_poll_interval_s", "models",
-    "plans", "extra",
+    "secrets", "auth_options", "sandbox", "concurrency", "poll_interval_s",
+    "max_poll_interval_s", "models", "plans", "extra",
 }  # fmt: skip
 
 
@@ -259,6 +270,7 @@ def parse_vendor(raw: Mapping[str, Any]) -> VendorSpec:
         money_per_unit=raw.get("money_per_unit"),
         currency=raw.get("currency"),
         secrets=tuple(raw.get("secrets", ("api_key",))),
+        auth_options=tuple(tuple(option) for option in raw.get("auth_options", ())),
         sandbox=bool(raw.get("sandbox", False)),
         concurrency=int(raw.get("concurrency", 4)),
         poll_interval_s=float(raw.get("poll_interval_s", 5.0)),

@@ -359,7 +359,7 @@ class Engine:
                 found = self.credentials.secrets_for(
                     vendor.id, vendor.secrets, target.account or "default"
                 )
-                missing = [f for f in vendor.secrets if f not in found]
+                missing = vendor.missing_secrets(found)
                 if missing:
                     env = ", ".join(f"{vendor.env_prefix}_{f.upper()}" for f in missing)
                     raise InvalidInput(

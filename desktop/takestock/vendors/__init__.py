@@ -5,6 +5,7 @@ The composition root calls :func:`build_adapters`; nothing in ``core`` imports t
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,9 +44,25 @@ def _sandbox(vendor: VendorSpec, env: AdapterEnv) -> VendorAdapter:
     return SandboxAdapter(vendor, SandboxService(env.paths.sandbox, settings))
 
 
+def _plain(module: str, name: str) -> Callable[[VendorSpec, AdapterEnv], VendorAdapter]:
+    """A factory for an adapter whose constructor takes only its catalog entry."""
+
+    def build(vendor: VendorSpec, env: AdapterEnv) -> VendorAdapter:
+        adapter_class = getattr(importlib.import_module(module), name)
+        adapter: VendorAdapter = adapter_class(vendor)
+        return adapter
+
+    return build
+
+
 # Adapter modules are imported when first built, so start-up pays only for what is used.
 _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "sandbox": _sandbox,
+    "kling": _plain("takestock.vendors.kling", "KlingAdapter"),
+    "hailuo": _plain("takestock.vendors.hailuo", "HailuoAdapter"),
+    "wan": _plain("takestock.vendors.wan", "WanAdapter"),
+    "vidu": _plain("takestock.vendors.vidu", "ViduAdapter"),
+    "seedance": _plain("takestock.vendors.seedance", "SeedanceAdapter"),
 }
 
 

@@ -23,7 +23,6 @@ import math
 import os
 import re
 import secrets
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeAlias, cast
@@ -183,8 +182,8 @@ def _encode(
     tone = _tone_second() if sound is not None else b""
     samples_done = 0
     # One frame object reused for every picture: allocating a fresh 720p frame costs
-    # three times as much as filling one. The encoder converts it to yuv420p into a
-    # new frame, so reusing the source is safe.
+    # several times as much as filling one (page faults). The encoder converts it to
+    # yuv420p into a new frame, so refilling it while x264 works is safe.
     canvas_frame = av.VideoFrame(painter.size[0], painter.size[1], "rgb24")
     for index in range(frame_count):
         # Saving as binary PPM streams the pixels in 64 KiB pieces straight into the
@@ -295,9 +294,7 @@ def _tone_second() -> bytes:
     stereo = array.array("h", bytes(4 * _SAMPLE_RATE))
     stereo[0::2] = mono
     stereo[1::2] = mono
-    if sys.byteorder == "big":
-        stereo.byteswap()  # s16 means native order, and FFmpeg's native is little here
-    return stereo.tobytes()
+    return stereo.tobytes()  # native order, which is what FFmpeg's "s16" means
 
 
 class _Painter:
@@ -371,7 +368,9 @@ class _Painter:
         # A progress bar: the one thing that visibly moves on a still-image background.
         filled = round(width * (index + 1) / self._frame_count)
         draw.rectangle((0, height - self._bar_height, width - 1, height - 1), fill=(0, 0, 0))
-        draw.rectangle((0, height - self._bar_height, filled - 1, height - 1), fill=(255, 214, 0))
+        if filled > 0:
+            top = height - self._bar_height
+            draw.rectangle((0, top, filled - 1, height - 1), fill=(255, 214, 0))
         return canvas
 
 
