@@ -426,3 +426,34 @@ def test_concurrency_limit_is_respected(kit):
     jobs = asyncio.run(engine.run(ids))
     assert all(j.state == "done" for j in jobs)
     assert peak <= 2
+
+
+def test_secrets_are_resolved_per_auth_option_without_touching_unneeded_fields():
+    from takestock.core.catalog import parse_vendor
+    from takestock.core.jobs import resolve_secrets
+
+    vendor = parse_vendor(
+        {
+            "id": "dual",
+            "name": "Dual",
+            "as_of": "2026-11-25",
+            "source": "tests",
+            "base_urls": {"default": "http://127.0.0.1:9"},
+            "secrets": ["access_key", "secret_key", "api_key"],
+            "auth_options": [["access_key", "secret_key"], ["api_key"]],
+        }
+    )
+    asked: list[tuple[str, ...]] = []
+
+    class Recording(StaticCredentials):
+        def secrets_for(self, vendor_id, fields, account="default"):
+            asked.append(tuple(fields))
+            return super().secrets_for(vendor_id, fields, account)
+
+    pair = Recording({"dual": {"access_key": "ak", "secret_key": "sk"}})
+    assert resolve_secrets(pair, vendor, "default") == {"access_key": "ak", "secret_key": "sk"}
+    assert asked == [("access_key", "secret_key")]
+    one = Recording({"dual": {"api_key": "k", "access_key": "ak"}})
+    assert resolve_secrets(one, vendor, "default") == {"api_key": "k"}
+    partial = StaticCredentials({"dual": {"access_key": "ak"}})
+    assert vendor.missing_secrets(resolve_secrets(partial, vendor, "default")) == ["secret_key"]

@@ -73,6 +73,7 @@ __all__ = [
     "Target",
     "get_job",
     "list_jobs",
+    "resolve_secrets",
 ]
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,24 @@ def list_jobs(
     return [_job(r) for r in store.all(_JOB_SELECT + where + " ORDER BY job.id", params)]
 
 
+def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) -> dict[str, str]:
+    """The first complete set of the vendor's secrets, asking as little as possible.
+
+    Each of the vendor's auth options is tried in order, so a set fully given in the
+    environment never touches the keyring (scripts and CI need none); when no option is
+    complete, whatever was found is returned for the caller to name what is missing.
+    """
+    if not vendor.secrets:
+        return {}
+    found: dict[str, str] = {}
+    for option in vendor.auth_options or (vendor.secrets,):
+        got = credentials.secrets_for(vendor.id, option, account)
+        if len(got) == len(option):
+            return got
+        found |= got
+    return found
+
+
 class _VendorSlots:
     """How many of a vendor's tasks may run at once (its concurrency limit)."""
 
@@ -356,9 +375,7 @@ class Engine:
                 raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
             adapter.validate(request, model)
             if vendor.secrets:
-                found = self.credentials.secrets_for(
-                    vendor.id, vendor.secrets, target.account or "default"
-                )
+                found = resolve_secrets(self.credentials, vendor, target.account or "default")
                 missing = vendor.missing_secrets(found)
                 if missing:
                     env = ", ".join(f"{vendor.env_prefix}_{f.upper()}" for f in missing)
@@ -816,11 +833,7 @@ class Engine:
         )
         key = (vendor.id, account_name)
         if key not in self._secrets:
-            self._secrets[key] = (
-                self.credentials.secrets_for(vendor.id, vendor.secrets, account_name)
-                if vendor.secrets
-                else {}
-            )
+            self._secrets[key] = resolve_secrets(self.credentials, vendor, account_name)
         return CallContext(
             http=self._client(vendor),
             vendor=vendor,
