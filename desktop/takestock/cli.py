@@ -16,11 +16,12 @@ import getpass
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from takestock import __version__
+from takestock import __version__, cli_credits
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
 from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
 from takestock.core.logs import redact, setup_logging
@@ -58,6 +59,10 @@ def _job_line(job: Job) -> str:
         line += f" task {job.vendor_task_id}"
     if job.take_id:
         line += f" → take {job.take_id}"
+    if job.charged_without_output:
+        line += f" [charged {job.cost_actual:g}, no output: takestock jobs claim-kit {job.id}]"
+    elif job.manual and job.state == "running":
+        line += " [waiting for the file from the vendor's site]"
     if job.error:
         line += f"\n          {job.error}"
     return line
@@ -102,6 +107,20 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def _extras(pairs: Sequence[str]) -> dict[str, Any]:
+    """``--extra KEY=VALUE``: a vendor option; VALUE is read as JSON when it parses."""
+    extra: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput("extra", f"{pair!r} is not KEY=VALUE")
+        try:
+            extra[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            extra[key.strip()] = raw
+    return extra
+
+
 def _request_from(args: argparse.Namespace) -> GenerationRequest:
     text = args.prompt
     prompt = render(text, _variables(args.var or [])) if text else ""
@@ -112,9 +131,11 @@ def _request_from(args: argparse.Namespace) -> GenerationRequest:
         last_frame=args.last_frame.resolve() if args.last_frame else None,
         duration_s=args.duration,
         aspect=args.aspect,
-        resolution=args.resolution,
+        # Vendors write 720P or 720p; the catalog names them in lower case.
+        resolution=args.resolution.lower() if args.resolution else None,
         audio=args.audio,
         seed=args.seed,
+        extra=_extras(args.extra or []),
     )
 
 
@@ -173,8 +194,19 @@ def cmd_generate(services: Services, args: argparse.Namespace) -> int:
         else None
     )
     request_id, job_ids = engine.enqueue(
-        request, targets, count=args.count, prompt_version_id=version.id if version else None
+        request,
+        targets,
+        count=args.count,
+        prompt_version_id=version.id if version else None,
+        allow_overdraft=args.allow_overdraft,
     )
+    manual = [j for j in job_ids if get_job(services.store, j).manual]
+    if manual and not args.json:
+        _say(
+            "Web-only account: make the take on the vendor's site with this prompt, then "
+            f"`takestock jobs attach {manual[0]} FILE` (or let the app watch your Downloads):"
+            f"\n\n{request.prompt}\n"
+        )
     finished = _drive(services, engine, job_ids, wait=args.wait, timeout=args.timeout)
     jobs = [get_job(services.store, j) for j in job_ids]
     if args.json:
@@ -194,11 +226,61 @@ def cmd_generate(services: Services, args: argparse.Namespace) -> int:
     return _exit_for(jobs)
 
 
+def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
+    lines = cli_credits.estimate_lines(
+        services, services.engine(), _request_from(args), _targets(args), args.count
+    )
+    if args.json:
+        _print_json({"targets": lines})
+        return EXIT_OK
+    for line in lines:
+        est = line["estimate"]
+        money = f" ≈ {est['money'] * args.count:g} {est['currency']}" if est["money"] else ""
+        print(
+            f"{line['vendor']}/{line['model']}: {line['count']} x {est['amount']:g} = "
+            f"{line['total']:g} {est['unit']}{money}"
+        )
+        if "account" in line:
+            parts = ", ".join(f"{p['amount']:g} from {p['bucket']}" for p in line["from"])
+            assumed = " [spend order assumed]" if line.get("order") == "assumed" else ""
+            detail = parts or line.get("problem")
+            print(f"    account {line['account']} ({line['why']}); {detail}{assumed}")
+    return EXIT_OK
+
+
+def _claim_kit(services: Services, job: Job) -> str:
+    """What a vendor's support needs to refund a charge that made nothing."""
+    account = "default"
+    if job.account_id is not None:
+        account = services.store.scalar("SELECT name FROM account WHERE id = ?", (job.account_id,))
+    when = "%Y-%m-%d %H:%M:%S UTC"
+    return "\n".join(
+        [
+            f"Refund request: {job.vendor} task {job.vendor_task_id or '(no task id)'}",
+            f"Account: {account}",
+            f"Model: {job.model}",
+            f"Submitted: {time.strftime(when, time.gmtime(job.submitted_at or job.created_at))}",
+            f"Failed: {time.strftime(when, time.gmtime(job.finished_at or job.created_at))}",
+            f"Error: {job.error or 'none given'}",
+            f"Charged: {job.cost_actual:g}" if job.cost_actual else "Charged: unknown",
+            "No video was delivered for this task. Please refund the credits charged.",
+        ]
+    )
+
+
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     action = args.jobs_action
+    if action == "attach":
+        take_id = services.engine().attach(args.job_id, args.path.resolve())
+        print(f"job {args.job_id} done → take {take_id}")
+        return EXIT_OK
+    if action == "claim-kit":
+        print(_claim_kit(services, get_job(services.store, args.job_id)))
+        return EXIT_OK
     if action == "resume":
         engine = services.engine(on_change=_progress_printer(not args.json))
-        ids = [j.id for j in list_jobs(services.store, states=ACTIVE_STATES)]
+        # Manual jobs wait for a file from the vendor's site: nothing to resume.
+        ids = [j.id for j in list_jobs(services.store, states=ACTIVE_STATES) if not j.manual]
         finished = _drive(services, engine, ids, wait=args.wait, timeout=args.timeout)
         jobs = [get_job(services.store, j) for j in ids]
         if args.json:
@@ -295,7 +377,12 @@ def cmd_import(services: Services, args: argparse.Namespace) -> int:
 def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
     out = []
     for vendor in services.catalog:
-        keys = {field: services.credentials.source(vendor.id, field) for field in vendor.secrets}
+        keys: dict[str, str | None] = {}
+        for field in vendor.secrets:
+            try:
+                keys[field] = services.credentials.source(vendor.id, field)
+            except SecretsUnavailable:
+                keys[field] = None  # said once below; listing vendors must still work
         out.append(
             {
                 "id": vendor.id,
@@ -434,10 +521,26 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--resolution", help="e.g. 720p, 1080p")
     gen.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None)
     gen.add_argument("--seed", type=int)
+    gen.add_argument(
+        "--extra",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a vendor's own option (see `takestock vendors`), e.g. prompt_optimizer=false",
+    )
     gen.add_argument("--count", type=int, default=1, help="takes per target (default 1)")
     gen.add_argument("--wait", action="store_true", help="wait until the takes are downloaded")
     gen.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    gen.add_argument(
+        "--allow-overdraft", action="store_true", help="submit even if the account cannot pay"
+    )
     gen.add_argument("--json", action="store_true")
+
+    est = sub.add_parser(
+        "estimate", help="what generate would cost, and from which credits; sends nothing"
+    )
+    for action in gen._actions:
+        if action.dest not in ("help", "wait", "timeout", "allow_overdraft"):
+            est._add_action(action)
 
     jobs = sub.add_parser("jobs", help="list, resume or cancel jobs")
     jobs.add_argument("--json", action="store_true")
@@ -452,6 +555,13 @@ def build_parser() -> argparse.ArgumentParser:
     retry = jobs_sub.add_parser("retry", help="queue a failed job again as a new job")
     retry.add_argument("job_id", type=int)
     retry.add_argument("--json", action="store_true")
+    attach = jobs_sub.add_parser("attach", help="finish a web-only job with its video file")
+    attach.add_argument("job_id", type=int)
+    attach.add_argument("path", type=Path)
+    kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
+    kit.add_argument("job_id", type=int)
+
+    cli_credits.add_parsers(sub, _Parser)
 
     takes = sub.add_parser("takes", help="list takes")
     takes.add_argument("--vendor")
@@ -499,6 +609,8 @@ _COMMANDS = {
     "import": cmd_import,
     "vendors": cmd_vendors,
     "keys": cmd_keys,
+    "estimate": cmd_estimate,
+    **cli_credits.COMMANDS,
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from takestock.core.catalog import Catalog, load_catalog
+from takestock.core.credits import PlanBook, load_plan_books
 from takestock.core.jobs import Engine, JobEvent
 from takestock.core.library import MediaLibrary
 from takestock.core.paths import DataPaths, data_paths
@@ -29,9 +30,10 @@ class Services:
     store: Store
     library: MediaLibrary
     catalog: Catalog
-    adapters: dict[str, VendorAdapter]
+    adapters: Mapping[str, VendorAdapter]
     credentials: CredentialStore
     environ: Mapping[str, str]
+    plan_books: Mapping[str, PlanBook]
 
     def poll_interval(self) -> float | None:
         raw = self.environ.get("TAKESTOCK_POLL_INTERVAL")
@@ -56,6 +58,7 @@ class Services:
             catalog_overrides=self.paths.catalog_overrides,
             environ=self.environ,
             on_change=on_change,
+            plan_books=self.plan_books,
         )
 
     def open_store(self) -> Store:
@@ -78,4 +81,5 @@ def open_services(environ: Mapping[str, str] | None = None) -> Services:
         adapters=build_adapters(catalog, paths, env),
         credentials=CredentialStore(env),
         environ=env,
+        plan_books=load_plan_books(),
     )

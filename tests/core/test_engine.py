@@ -430,6 +430,7 @@ def test_concurrency_limit_is_respected(kit):
 
 def test_secrets_are_resolved_per_auth_option_without_touching_unneeded_fields():
     from takestock.core.catalog import parse_vendor
+    from takestock.core.errors import SecretsUnavailable
     from takestock.core.jobs import resolve_secrets
 
     vendor = parse_vendor(
@@ -452,8 +453,23 @@ def test_secrets_are_resolved_per_auth_option_without_touching_unneeded_fields()
 
     pair = Recording({"dual": {"access_key": "ak", "secret_key": "sk"}})
     assert resolve_secrets(pair, vendor, "default") == {"access_key": "ak", "secret_key": "sk"}
-    assert asked == [("access_key", "secret_key")]
-    one = Recording({"dual": {"api_key": "k", "access_key": "ak"}})
-    assert resolve_secrets(one, vendor, "default") == {"api_key": "k"}
+    assert asked == [("access_key", "secret_key"), ("api_key",)]
+    both = StaticCredentials({"dual": {"api_key": "k", "access_key": "ak", "secret_key": "s"}})
+    assert resolve_secrets(both, vendor, "default") == {
+        "access_key": "ak",
+        "secret_key": "s",
+        "api_key": "k",
+    }
+    one = StaticCredentials({"dual": {"api_key": " k ", "access_key": "ak"}})
+    assert resolve_secrets(one, vendor, "default") == {"api_key": "k", "access_key": "ak"}
+
+    class NoKeyring(StaticCredentials):
+        def secrets_for(self, vendor_id, fields, account="default"):
+            if "api_key" in fields:
+                raise SecretsUnavailable("no keyring")
+            return super().secrets_for(vendor_id, fields, account)
+
+    env_only = NoKeyring({"dual": {"access_key": "ak", "secret_key": "sk"}})
+    assert resolve_secrets(env_only, vendor, "default") == {"access_key": "ak", "secret_key": "sk"}
     partial = StaticCredentials({"dual": {"access_key": "ak"}})
     assert vendor.missing_secrets(resolve_secrets(partial, vendor, "default")) == ["secret_key"]

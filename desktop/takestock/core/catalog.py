@@ -221,6 +221,9 @@ def _model(vendor_id: str, raw: Mapping[str, Any]) -> ModelSpec:
     durations = tuple(float(d) for d in raw.get("durations", (5,)))
     resolutions = {str(k): int(v) for k, v in raw.get("resolutions", {"720p": 720}).items()}
     aspects = tuple(raw.get("aspects", ("16:9",)))
+    for name, values in (("durations", durations), ("resolutions", resolutions)):
+        if not values:
+            raise CatalogError(f"{where}: {name} is empty; list at least one")
     return ModelSpec(
         id=raw["id"],
         vendor=vendor_id,
@@ -233,7 +236,8 @@ def _model(vendor_id: str, raw: Mapping[str, Any]) -> ModelSpec:
         resolutions=resolutions,
         default_resolution=raw.get("default_resolution", next(iter(resolutions))),
         aspects=aspects,
-        default_aspect=raw.get("default_aspect", aspects[0]),
+        # No aspects: the model takes the shape of its input image.
+        default_aspect=raw.get("default_aspect", aspects[0] if aspects else ""),
         audio=bool(raw.get("audio", False)),
         seed=bool(raw.get("seed", True)),
         negative_prompt=bool(raw.get("negative_prompt", True)),

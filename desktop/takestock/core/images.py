@@ -43,11 +43,11 @@ class PreparedImage:
         return ".jpg" if self.format == "jpeg" else f".{self.format}"
 
     def base64(self) -> str:
-        """Plain base64, no prefix (Kling, Vidu take this)."""
+        """Plain base64, no prefix (Kling takes this)."""
         return base64.b64encode(self.data).decode("ascii")
 
     def data_url(self) -> str:
-        """``data:<mime>;base64,...`` (MiniMax, Seedance, Runway take this)."""
+        """``data:<mime>;base64,...`` (MiniMax, Seedance, Vidu, Runway take this)."""
         return f"data:{self.mime};base64,{self.base64()}"
 
 

@@ -28,13 +28,14 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import httpx
 
+from takestock.core import credits
 from takestock.core.catalog import Catalog, ModelSpec, VendorSpec, save_override
 from takestock.core.errors import (
     DownloadError,
@@ -44,10 +45,12 @@ from takestock.core.errors import (
     ProtocolError,
     RateLimited,
     ResultExpired,
+    SecretsUnavailable,
     TakestockError,
     TransientError,
     VendorError,
 )
+from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.library import MediaLibrary
 from takestock.core.store import Store
@@ -148,6 +151,12 @@ class Job:
     submitted_at: float | None
     finished_at: float | None
     take_id: int | None = None
+    manual: bool = False
+
+    @property
+    def charged_without_output(self) -> bool:
+        """The vendor kept credits for a job that made nothing: a refund may be owed."""
+        return self.state == "failed" and bool(self.cost_actual)
 
     @property
     def handle(self) -> TaskHandle:
@@ -171,6 +180,8 @@ class Job:
             "error_kind": self.error_kind,
             "error": self.error,
             "take_id": self.take_id,
+            "manual": self.manual,
+            "charged_without_output": self.charged_without_output,
             "created_at": self.created_at,
             "submitted_at": self.submitted_at,
             "finished_at": self.finished_at,
@@ -219,6 +230,7 @@ def _job(row: Any) -> Job:
         submitted_at=row["submitted_at"],
         finished_at=row["finished_at"],
         take_id=row["take_id"],
+        manual=bool(row["manual"]),
     )
 
 
@@ -246,20 +258,31 @@ def list_jobs(
 
 
 def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) -> dict[str, str]:
-    """The first complete set of the vendor's secrets, asking as little as possible.
+    """The vendor's secrets, asking no more than one complete set requires.
 
-    Each of the vendor's auth options is tried in order, so a set fully given in the
-    environment never touches the keyring (scripts and CI need none); when no option is
-    complete, whatever was found is returned for the caller to name what is missing.
+    Auth options are tried in order, so a set fully given in the environment never needs
+    the keyring (scripts and CI have none). Once a set is complete, the vendor's other
+    fields are added where they can be had (some models need them), never at the cost
+    of an error. When no set is complete, what was found is returned for the caller to
+    name what is missing.
     """
     if not vendor.secrets:
         return {}
+
+    def ask(fields: Sequence[str]) -> dict[str, str]:
+        # A blank secret is no secret: sent, it would fail in ways that look like faults.
+        got = credentials.secrets_for(vendor.id, fields, account)
+        return {k: v.strip() for k, v in got.items() if v.strip()}
+
     found: dict[str, str] = {}
     for option in vendor.auth_options or (vendor.secrets,):
-        got = credentials.secrets_for(vendor.id, option, account)
-        if len(got) == len(option):
-            return got
-        found |= got
+        found |= ask([f for f in option if f not in found])
+        if set(option) <= set(found):
+            rest = [f for f in vendor.secrets if f not in found]
+            if rest:
+                with suppress(SecretsUnavailable):
+                    found |= ask(rest)
+            return found
     return found
 
 
@@ -340,8 +363,10 @@ class Engine:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         on_change: Callable[[JobEvent], None] | None = None,
+        plan_books: Mapping[str, credits.PlanBook] | None = None,
     ) -> None:
         self.store = store
+        self.plan_books = plan_books or {}
         self.library = library
         self.catalog = catalog
         self.adapters = adapters
@@ -394,15 +419,21 @@ class Engine:
         *,
         count: int = 1,
         prompt_version_id: int | None = None,
+        allow_overdraft: bool = False,
+        tags: Sequence[str] = (),
     ) -> tuple[int, list[int]]:
-        """Validate, then record one request and ``count`` jobs per target, all queued.
+        """Validate, hold the credits, then record one request and ``count`` jobs per
+        target, all queued; a refusal anywhere stores nothing.
 
+        Jobs on a web-only account are *manual*: the creator makes the take on the
+        vendor's site, and the job waits for its file (see :meth:`attach`).
         Returns the request id (the comparison group) and the job ids.
         """
         if not 1 <= count <= 20:
             raise InvalidInput("count", "must be 1 to 20 takes per target")
         planned = self.plan(request, targets)
         now = self._clock()
+        materialise(self.store, now)
         with self.store.tx():
             cur = self.store.execute(
                 "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
@@ -413,38 +444,81 @@ class Engine:
             assert request_id is not None
             job_ids = []
             for plan in planned:
-                account_id = self._account_id(plan.target)
+                account_id, manual = self._account_for(plan.target)
                 for _ in range(count):
                     cur = self.store.execute(
                         "INSERT INTO job(request_id, vendor, model, account_id, state,"
-                        " client_request_id, estimate, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                        " client_request_id, estimate, manual, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             request_id,
                             plan.vendor.id,
                             plan.model.id,
                             account_id,
+                            "running" if manual else "queued",
                             f"ts-{uuid.uuid4().hex}",
                             json.dumps(plan.estimate.to_json()),
+                            int(manual),
                             now,
                             now,
                         ),
                     )
-                    assert cur.lastrowid is not None
-                    job_ids.append(cur.lastrowid)
+                    job_id = cur.lastrowid
+                    assert job_id is not None
+                    job_ids.append(job_id)
+                    if account_id is not None:
+                        self._hold(account_id, job_id, plan, tags, allow_overdraft, now)
         for job_id in job_ids:
             self._emit(JobEvent(job_id, "queued"))
         return request_id, job_ids
 
-    def _account_id(self, target: Target) -> int | None:
+    def _account_for(self, target: Target) -> tuple[int | None, bool]:
+        """The target's account id and whether it is web-only (a manual job)."""
         if target.account is None:
-            return None
-        account_id = self.store.scalar(
-            "SELECT id FROM account WHERE vendor = ? AND name = ?", (target.vendor, target.account)
+            return None, False
+        account = credits.get_account(self.store, target.account, target.vendor)
+        return account.id, account.kind == "web"
+
+    def _hold(
+        self,
+        account_id: int,
+        job_id: int,
+        plan: PlannedTake,
+        tags: Sequence[str],
+        allow_overdraft: bool,
+        now: float,
+    ) -> None:
+        amount = plan.estimate.amount
+        if not allow_overdraft:
+            credits.check_budget(self.store, account_id, tags, amount, now=now)
+        account = credits.get_account(self.store, account_id)
+        book = self.plan_books.get(f"{plan.vendor.id}/{account.kind}")
+        credits.reserve(
+            self.store,
+            account_id,
+            job_id,
+            amount,
+            vendor_order=book.spend_order if book else ("expiring_first",),
+            order_known=bool(book and book.spend_order_known),
+            allow_overdraft=allow_overdraft,
+            now=now,
         )
-        if account_id is None:
-            raise InvalidInput("account", f"no {target.vendor} account named {target.account!r}")
-        return int(account_id)
+
+    def _settle(self, job_id: int, *, made: bool, charged: float | None = None) -> None:
+        """Turn a job's hold into its charge, or give it back when nothing was charged."""
+        job = get_job(self.store, job_id)
+        if job.account_id is None:
+            return
+        if made or charged:
+            estimated = float((job.estimate or {}).get("amount", 0))
+            actual = charged if charged is not None else estimated
+            note = "" if made else "charged, no output"
+            if charged is not None and abs(charged - estimated) > 1e-9:
+                note = f"{note}; " if note else ""
+                note += f"estimated {estimated:g}, the vendor charged {charged:g}"
+            credits.capture(self.store, job_id, float(actual), now=self._clock(), note=note)
+        else:
+            credits.release(self.store, job_id, now=self._clock(), note=job.state)
 
     # ------------------------------------------------------------------ running
 
@@ -467,7 +541,7 @@ class Engine:
     ) -> list[Job]:
         """Drive jobs (default: every resumable one) until final, or until submitted."""
         if job_ids is None:
-            job_ids = [j.id for j in list_jobs(self.store, states=ACTIVE_STATES)]
+            job_ids = [j.id for j in list_jobs(self.store, states=ACTIVE_STATES) if not j.manual]
         ids = list(job_ids)
         async with self.running():
             await asyncio.gather(*(self.drive(job_id, until=until) for job_id in ids))
@@ -483,7 +557,7 @@ class Engine:
         try:
             while True:
                 job = get_job(self.store, job_id)
-                if job.state in FINAL_STATES or job.state == "unknown":
+                if job.state in FINAL_STATES or job.state == "unknown" or job.manual:
                     return
                 if until == "submitted" and job.state in ("running", "downloading"):
                     return
@@ -672,12 +746,20 @@ class Engine:
             error = status.error or VendorError(
                 f"the vendor reported the task as {status.vendor_state or 'failed'}"
             )
-            self._fail(job.id, error, from_state="running", cost_actual=status.cost)
+            self._fail(
+                job.id,
+                error,
+                from_state="running",
+                cost_actual=status.cost,
+                vendor_state=status.vendor_state or None,
+            )
             await self._release(job.vendor, driving)
         elif status.state is TaskState.CANCELLED:
-            self._transition(
-                job.id, "running", "cancelled", vendor_state=status.vendor_state, finished_at=now
-            )
+            with self.store.tx():
+                if self._transition(
+                    job.id, "running", "cancelled", vendor_state=status.vendor_state
+                ):
+                    self._settle(job.id, made=False, charged=status.cost)
             await self._release(job.vendor, driving)
         else:
             self._note(
@@ -765,6 +847,7 @@ class Engine:
                 job_id=job.id,
                 request_id=job.request_id,
             )
+            self._settle(job.id, made=True, charged=job.cost_actual)
         self._emit(JobEvent(job.id, "done", progress=1.0, take_id=take_id))
 
     # ----------------------------------------------------------------- control
@@ -774,20 +857,71 @@ class Engine:
         job = get_job(self.store, job_id)
         if job.state in FINAL_STATES:
             raise InvalidInput("job", f"job {job_id} is already {job.state}")
-        if job.state in ("running", "submitting") and job.vendor_task_id:
+        if job.state in ("running", "submitting") and job.vendor_task_id and not job.manual:
             try:
                 async with self.running():
                     await self.adapters[job.vendor].cancel(self._context(job), job.handle)
             except (TakestockError, httpx.TransportError) as exc:
                 log.warning("job %s: the vendor did not confirm the cancel: %s", job_id, exc)
         now = self._clock()
-        self.store.execute(
-            "UPDATE job SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
-            (now, now, job_id),
-        )
+        with self.store.tx():
+            self.store.execute(
+                "UPDATE job SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
+                (now, now, job_id),
+            )
+            self._settle(job_id, made=False)
         self.library.part_path(job_id).unlink(missing_ok=True)
         self._emit(JobEvent(job_id, "cancelled"))
         return get_job(self.store, job_id)
+
+    def attach(self, job_id: int, path: Path) -> int:
+        """Finish a manual (web-only) job with the file the creator downloaded.
+
+        The file is checked and copied into the library; the job's estimate is charged.
+        Returns the take id.
+        """
+        job = get_job(self.store, job_id)
+        if not job.manual or job.state != "running":
+            raise InvalidInput("job", f"job {job_id} is not waiting for a file")
+        stored = self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
+        now = self._clock()
+        with self.store.tx():
+            self.store.execute(
+                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ? WHERE id = ?",
+                (now, now, job_id),
+            )
+            take_id = insert_take(
+                self.store,
+                stored,
+                self.library.root,
+                vendor=job.vendor,
+                model=job.model,
+                job_id=job_id,
+                request_id=job.request_id,
+                original_name=path.name,
+            )
+            self._settle(job_id, made=True)
+        self._emit(JobEvent(job_id, "done", take_id=take_id))
+        return take_id
+
+    async def reconcile(self, account_id: int) -> tuple[float, float] | None:
+        """Fetch the vendor's balance for an account and record it against the ledger.
+
+        Returns (observed, drift), or None where the vendor exposes no balance.
+        """
+        account = credits.get_account(self.store, account_id)
+        adapter = self.adapters.get(account.vendor)
+        if adapter is None or account.kind != "api":
+            return None
+        async with self.running():
+            balance = await adapter.balance(self._context_for(account.vendor, account_id))
+        if balance is None:
+            return None
+        source = f"{account.vendor} balance API"
+        drift = credits.observe(
+            self.store, account_id, balance.amount, source=source, now=self._clock()
+        )
+        return balance.amount, drift
 
     def retry(self, job_id: int) -> int:
         """A new job for the same request and target (a failed job stays as history)."""
@@ -820,10 +954,15 @@ class Engine:
         return GenerationRequest.from_json(json.loads(params))
 
     def _context(self, job: Job) -> CallContext:
-        vendor = self.catalog.vendor(job.vendor)
+        return self._context_for(job.vendor, job.account_id, job.model)
+
+    def _context_for(
+        self, vendor_id: str, account_id: int | None, model_id: str | None = None
+    ) -> CallContext:
+        vendor = self.catalog.vendor(vendor_id)
         account_name, region, account_url = "default", "default", None
-        if job.account_id is not None:
-            row = self.store.one("SELECT * FROM account WHERE id = ?", (job.account_id,))
+        if account_id is not None:
+            row = self.store.one("SELECT * FROM account WHERE id = ?", (account_id,))
             if row is not None:
                 account_name, region, account_url = row["name"], row["region"], row["base_url"]
         base_url = (
@@ -838,7 +977,7 @@ class Engine:
             http=self._client(vendor),
             vendor=vendor,
             base_url=base_url.rstrip("/"),
-            model=vendor.models.get(job.model),
+            model=vendor.models.get(model_id) if model_id else None,
             secrets=self._secrets[key],
             region=region,
         )
@@ -923,16 +1062,23 @@ class Engine:
         )
 
     def _fail(
-        self, job_id: int, exc: TakestockError, *, from_state: str, cost_actual: float | None = None
+        self,
+        job_id: int,
+        exc: TakestockError,
+        *,
+        from_state: str,
+        cost_actual: float | None = None,
+        vendor_state: str | None = None,
     ) -> None:
-        self._transition(
-            job_id,
-            from_state,
-            "failed",
-            error=exc.message,
-            error_kind=exc.kind,
-            cost_actual=cost_actual,
-        )
+        fields: dict[str, Any] = {"error": exc.message, "error_kind": exc.kind}
+        if vendor_state is not None:
+            fields["vendor_state"] = vendor_state
+        with self.store.tx():
+            moved = self._transition(
+                job_id, from_state, "failed", cost_actual=cost_actual, **fields
+            )
+            if moved:
+                self._settle(job_id, made=False, charged=cost_actual)
 
     def _retire_model(self, job: Job, exc: ModelRetired) -> None:
         """The vendor says the model is gone: stop offering it, in the user's catalog."""

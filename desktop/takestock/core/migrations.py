@@ -129,4 +129,73 @@ MIGRATIONS: list[list[str]] = [
             created_at REAL NOT NULL
         )""",
     ],
+    # 2: memberships and credits: grant rules, buckets, an append-only ledger, budgets,
+    # and manual (web-only) jobs
+    [
+        "ALTER TABLE account ADD COLUMN unit TEXT",
+        "ALTER TABLE account ADD COLUMN money_per_unit REAL",
+        "ALTER TABLE account ADD COLUMN closed_at REAL",
+        "ALTER TABLE account ADD COLUMN closed_reason TEXT",
+        "ALTER TABLE job ADD COLUMN manual INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE grant_rule (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES account(id),
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('daily_free', 'monthly', 'top_up', 'promo', 'bonus', 'one_time')),
+            amount REAL,
+            period TEXT NOT NULL CHECK (period IN ('daily', 'monthly', 'once')),
+            reset_time TEXT NOT NULL DEFAULT '00:00',
+            timezone TEXT,
+            renewal_day INTEGER,
+            expires TEXT NOT NULL DEFAULT 'end_of_period',
+            requires TEXT NOT NULL DEFAULT 'none',
+            starts_at REAL NOT NULL,
+            ends_at REAL,
+            source TEXT NOT NULL DEFAULT '',
+            UNIQUE (account_id, key)
+        )""",
+        """CREATE TABLE credit_bucket (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES account(id),
+            kind TEXT NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            amount REAL NOT NULL,
+            granted_at REAL NOT NULL,
+            expires_at REAL,
+            rule_id INTEGER REFERENCES grant_rule(id),
+            period TEXT,
+            UNIQUE (rule_id, period)
+        )""",
+        "CREATE INDEX bucket_account ON credit_bucket(account_id, expires_at)",
+        """CREATE TABLE ledger (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES account(id),
+            bucket_id INTEGER REFERENCES credit_bucket(id),
+            job_id INTEGER REFERENCES job(id),
+            kind TEXT NOT NULL CHECK (kind IN
+                ('grant', 'reserve', 'capture', 'release', 'expire', 'adjust', 'observe')),
+            amount REAL NOT NULL DEFAULT 0,
+            at REAL NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            observed REAL,
+            computed REAL
+        )""",
+        "CREATE INDEX ledger_bucket ON ledger(bucket_id, amount)",
+        "CREATE INDEX ledger_account ON ledger(account_id, kind, at)",
+        "CREATE INDEX ledger_job ON ledger(job_id)",
+        # Append-only: history is corrected by new entries, never by edits.
+        """CREATE TRIGGER ledger_append_only BEFORE UPDATE ON ledger
+           BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+           BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END""",
+        """CREATE TABLE budget (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER REFERENCES account(id),
+            tag TEXT,
+            period TEXT NOT NULL CHECK (period IN ('day', 'month', 'total')),
+            cap REAL NOT NULL,
+            CHECK ((account_id IS NULL) != (tag IS NULL))
+        )""",
+    ],
 ]

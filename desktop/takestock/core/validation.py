@@ -112,6 +112,8 @@ def validate_common(request: GenerationRequest, model: ModelSpec, vendor_name: s
             f"{request.resolution} is not offered by {where}; use {', '.join(model.resolutions)}",
         )
     if request.aspect is not None and request.aspect not in model.aspects:
+        if not model.aspects:
+            raise InvalidInput("aspect", f"{where} takes the aspect ratio of its input image")
         raise InvalidInput(
             "aspect", f"{request.aspect} is not offered by {where}; use {', '.join(model.aspects)}"
         )

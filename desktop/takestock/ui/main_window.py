@@ -75,8 +75,12 @@ class _TargetList(QGroupBox):
                 row.addWidget(cost)
                 layout.addLayout(row)
                 self._boxes[Target(vendor.id, model.id)] = (box, cost)
-        if self._boxes:
-            next(iter(self._boxes.values()))[0].setChecked(True)
+        # A new user has no keys: start on the sandbox, which needs none.
+        first = next((t for t in self._boxes if services.catalog.vendor(t.vendor).sandbox), None)
+        if first is None and self._boxes:
+            first = next(iter(self._boxes))
+        if first is not None:
+            self._boxes[first][0].setChecked(True)
         layout.addStretch(1)
 
     def selected(self) -> list[Target]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from takestock.core.catalog import Catalog, VendorSpec
 from takestock.core.paths import DataPaths
 from takestock.core.vendor import VendorAdapter
 
-__all__ = ["AdapterEnv", "build_adapters", "registered_vendors"]
+__all__ = ["AdapterEnv", "AdapterRegistry", "build_adapters", "registered_vendors"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +70,37 @@ def registered_vendors() -> list[str]:
     return sorted(_FACTORIES)
 
 
+class AdapterRegistry(Mapping[str, VendorAdapter]):
+    """The adapters of every catalog vendor that has a protocol module, built on first
+    use: start-up imports no vendor module, and one vendor's problem stays its own."""
+
+    def __init__(self, catalog: Catalog, env: AdapterEnv) -> None:
+        self._catalog = catalog
+        self._env = env
+        self._ids = [v.id for v in catalog if v.id in _FACTORIES]
+        self._built: dict[str, VendorAdapter] = {}
+
+    def __getitem__(self, vendor_id: str) -> VendorAdapter:
+        adapter = self._built.get(vendor_id)
+        if adapter is None:
+            if vendor_id not in self._ids:
+                raise KeyError(vendor_id)
+            vendor = self._catalog.vendor(vendor_id)
+            adapter = self._built[vendor_id] = _FACTORIES[vendor_id](vendor, self._env)
+        return adapter
+
+    def __contains__(self, vendor_id: object) -> bool:
+        return vendor_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def build_adapters(
     catalog: Catalog, paths: DataPaths, environ: Mapping[str, str] | None = None
-) -> dict[str, VendorAdapter]:
-    """An adapter for every catalog vendor that has a protocol module."""
-    env = AdapterEnv(paths, os.environ if environ is None else environ)
-    return {
-        vendor.id: _FACTORIES[vendor.id](vendor, env)
-        for vendor in catalog
-        if vendor.id in _FACTORIES
-    }
+) -> AdapterRegistry:
+    """An adapter for every catalog vendor that has a protocol module (built lazily)."""
+    return AdapterRegistry(catalog, AdapterEnv(paths, os.environ if environ is None else environ))

@@ -1,0 +1,327 @@
+"""The command line for memberships and credits: accounts, balances, estimates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from takestock.core import credits, planner
+from takestock.core.credits import add_account, balances, get_account, list_accounts, set_rule
+from takestock.core.errors import InvalidInput
+from takestock.core.grants import materialise
+from takestock.core.jobs import Engine, Target
+from takestock.core.vendor import GenerationRequest
+from takestock.wiring import Services
+
+__all__ = ["add_parsers", "cmd_accounts", "cmd_credits", "estimate_lines"]
+
+EXIT_OK = 0
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "never"
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _in(ts: float | None, now: float) -> str:
+    if ts is None:
+        return ""
+    hours = (ts - now) / 3600
+    return f" (in {hours:.0f} h)" if hours < 48 else f" (in {hours / 24:.0f} days)"
+
+
+def _account(services: Services, args: argparse.Namespace) -> credits.Account:
+    return get_account(services.store, args.name, getattr(args, "vendor", None))
+
+
+def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
+    store, now = services.store, time.time()
+    action = args.accounts_action
+    if action == "add":
+        if args.kind == "api":
+            services.catalog.vendor(args.vendor_id)  # an API account needs a vendor we speak
+        account = add_account(
+            store,
+            services.plan_books,
+            vendor=args.vendor_id,
+            name=args.name,
+            kind=args.kind,
+            plan=args.plan,
+            timezone=args.timezone,
+            now=now,
+        )
+        missing = [
+            r["key"]
+            for r in store.all(
+                "SELECT key FROM grant_rule WHERE account_id = ?"
+                " AND (amount IS NULL OR (timezone IS NULL AND period != 'once'))",
+                (account.id,),
+            )
+        ]
+        print(f"Added {account.vendor} account {account.name!r} ({account.kind}).")
+        for key in missing:
+            print(
+                f"  The {key!r} grant needs figures the vendor does not publish: "
+                f"takestock accounts rule {account.name} {key} --amount N --timezone ZONE"
+            )
+        return EXIT_OK
+    if action == "adjust":
+        account = _account(services, args)
+        expires = dt.datetime.fromisoformat(args.expires).timestamp() if args.expires else None
+        credits.adjust(
+            store, account.id, args.amount, args.reason, now=now, kind=args.kind, expires_at=expires
+        )
+        print(f"{account.name}: {args.amount:+g} {account.unit} ({args.reason}).")
+        return EXIT_OK
+    if action == "rule":
+        account = _account(services, args)
+        fields = {
+            k: v
+            for k, v in {
+                "kind": args.kind,
+                "amount": args.amount,
+                "period": args.period,
+                "reset_time": args.reset,
+                "timezone": args.timezone,
+                "renewal_day": args.renewal_day,
+                "expires": args.expires,
+            }.items()
+            if v is not None
+        }
+        set_rule(store, account.id, now=now, key=args.key, source="set by the user", **fields)
+        created = materialise(store, now, account_id=account.id)
+        print(f"{account.name}: rule {args.key!r} saved; {created} grant(s) added.")
+        return EXIT_OK
+    if action == "observe":
+        account = _account(services, args)
+        drift = credits.observe(store, account.id, args.amount, source="typed by the user", now=now)
+        print(
+            f"{account.name}: the vendor shows {args.amount:g}; Takestock computed "
+            f"{args.amount - drift:g}; drift {drift:+g}."
+        )
+        suggestion = planner.suggest_reset(store, account.id)
+        if suggestion:
+            print(
+                f"  Balances jump around {suggestion.reset_time} {suggestion.timezone} "
+                f"({suggestion.evidence} times): set it with `takestock accounts rule "
+                f"{account.name} daily --reset {suggestion.reset_time} "
+                f"--timezone {suggestion.timezone}`"
+            )
+        return EXIT_OK
+    if action == "budget":
+        account = _account(services, args)
+        store.execute(
+            "INSERT INTO budget(account_id, period, cap) VALUES (?, ?, ?)",
+            (account.id, args.period, args.cap),
+        )
+        print(f"{account.name}: at most {args.cap:g} {account.unit} per {args.period}.")
+        return EXIT_OK
+    if action == "close":
+        account = _account(services, args)
+        store.execute(
+            "UPDATE account SET closed_at = ?, closed_reason = ? WHERE id = ?",
+            (now, args.reason, account.id),
+        )
+        print(f"{account.name} is closed: its history stays, new jobs are refused.")
+        return EXIT_OK
+    materialise(store, now)
+    rows = []
+    all_balances = balances(store, now)
+    for account in list_accounts(store):
+        buckets = all_balances.get(account.id, [])
+        rows.append({**account.to_json(), "balance": credits.total(buckets)})
+    if args.json:
+        _print_json({"accounts": rows})
+        return EXIT_OK
+    if not rows:
+        print("No accounts yet: takestock accounts add VENDOR --name NAME --kind api|web")
+    for row in rows:
+        closed = " [closed]" if row["closed"] else ""
+        print(
+            f"{row['vendor']:<10} {row['name']:<16} {row['kind']:<4} "
+            f"{row['balance']:>10g} {row['unit']}{closed}"
+        )
+    return EXIT_OK
+
+
+def cmd_credits(services: Services, args: argparse.Namespace) -> int:
+    store, now = services.store, time.time()
+    if args.credits_action == "reconcile":
+        account = _account(services, args)
+        result = asyncio.run(services.engine().reconcile(account.id))
+        if result is None:
+            print(
+                f"{account.vendor} has no balance API for {account.name}; type what the vendor "
+                f"shows with `takestock accounts observe {account.name} AMOUNT`."
+            )
+            return EXIT_OK
+        observed, drift = result
+        if args.json:
+            _print_json({"account": account.name, "observed": observed, "drift": drift})
+        else:
+            print(f"{account.name}: the vendor reports {observed:g}; drift {drift:+g}.")
+        return EXIT_OK
+    materialise(store, now)
+    all_balances = balances(store, now)
+    report = []
+    for account in list_accounts(store):
+        buckets = all_balances.get(account.id, [])
+        free = [b for b in buckets if b.kind == "daily_free"]
+        report.append(
+            {
+                "account": account.to_json(),
+                "balance": credits.total(buckets),
+                "free_today": credits.total(free),
+                "buckets": [b.to_json() for b in sorted(buckets, key=_expiry_key)],
+            }
+        )
+    expiring = planner.expiring_within(store, 24, now)
+    if args.json:
+        _print_json(
+            {"accounts": report, "expiring_24h": [e.to_json() for e in expiring], "at": now}
+        )
+        return EXIT_OK
+    if not report:
+        print("No accounts yet: takestock accounts add VENDOR --name NAME --kind api|web")
+    for entry in report:
+        account = entry["account"]
+        print(
+            f"{account['vendor']} / {account['name']} ({account['kind']}): "
+            f"{entry['balance']:g} {account.get('unit', '')}; free today "
+            f"{entry['free_today']:g}"
+        )
+        for bucket in entry["buckets"]:
+            print(
+                f"    {bucket['kind']:<10} {bucket['remaining']:>9g} of "
+                f"{bucket['granted']:<8g} expires {_when(bucket['expires_at'])}"
+                f"{_in(bucket['expires_at'], now)}  {bucket['label']}"
+            )
+    if expiring:
+        print("\nExpiring in the next 24 hours — spend these first:")
+        for e in expiring:
+            print(
+                f"    {e.account.vendor}/{e.account.name}: {e.bucket.remaining:g} "
+                f"{e.account.unit} at {_when(e.bucket.expires_at)}"
+            )
+    return EXIT_OK
+
+
+def _expiry_key(bucket: credits.BucketBalance) -> float:
+    return bucket.expires_at if bucket.expires_at is not None else float("inf")
+
+
+def estimate_lines(
+    services: Services, engine: Engine, request: GenerationRequest, targets: list[Target],
+    count: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """What each target would cost, on which account, from which buckets; sends nothing."""
+    now = time.time()
+    materialise(services.store, now)
+    out = []
+    for plan in engine.plan(request, targets):
+        cost = plan.estimate.amount * count
+        line: dict[str, Any] = {
+            "vendor": plan.vendor.id,
+            "model": plan.model.id,
+            "count": count,
+            "estimate": plan.estimate.to_json(),
+            "total": cost,
+        }
+        if plan.target.account:
+            choices = [
+                c
+                for c in planner.suggest_account(services.store, plan.vendor.id, cost, now)
+                if c.account.name == plan.target.account
+            ]
+        else:
+            choices = planner.suggest_account(services.store, plan.vendor.id, cost, now)
+        if choices:
+            best = choices[0]
+            book = services.plan_books.get(f"{plan.vendor.id}/{best.account.kind}")
+            buckets = balances(services.store, now, account_ids=[best.account.id]).get(
+                best.account.id, []
+            )
+            line["account"] = best.account.name
+            line["affordable"] = best.can_afford
+            line["why"] = best.reason
+            try:
+                spend = credits.plan_spend(
+                    buckets, cost, vendor_order=book.spend_order if book else ("expiring_first",)
+                )
+                labels = {b.id: f"{b.kind} {b.label}" for b in buckets}
+                line["from"] = [{"bucket": labels.get(b, "?"), "amount": a} for b, a in spend.parts]
+                line["order"] = "the vendor's" if book and book.spend_order_known else "assumed"
+            except InvalidInput as exc:
+                line["from"] = []
+                line["problem"] = exc.message
+        out.append(line)
+    return out
+
+
+def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    accounts = sub.add_parser("accounts", help="vendor memberships and API accounts")
+    accounts.add_argument("--json", action="store_true")
+    acts = accounts.add_subparsers(dest="accounts_action", parser_class=parser_class)
+    add = acts.add_parser("add", help="add an account (its plan's grants come with it)")
+    add.add_argument("vendor_id", metavar="VENDOR")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", choices=("api", "web"), required=True)
+    add.add_argument("--plan", help="e.g. free, standard, pro (see the vendor's plans)")
+    add.add_argument("--timezone", help="the vendor's zone for daily resets, e.g. Asia/Shanghai")
+    adjust = acts.add_parser("adjust", help="a top-up (positive) or a correction (negative)")
+    adjust.add_argument("name")
+    adjust.add_argument("amount", type=float)
+    adjust.add_argument("--reason", required=True)
+    adjust.add_argument("--vendor")
+    adjust.add_argument("--kind", default="top_up", choices=("top_up", "promo", "bonus"))
+    adjust.add_argument("--expires", metavar="YYYY-MM-DD[THH:MM]")
+    rule = acts.add_parser("rule", help="state a grant rule (daily free points, allowance)")
+    rule.add_argument("name")
+    rule.add_argument("key", help="e.g. daily, monthly")
+    rule.add_argument("--vendor")
+    rule.add_argument("--kind", choices=("daily_free", "monthly", "promo", "bonus", "one_time"))
+    rule.add_argument("--amount", type=float)
+    rule.add_argument("--period", choices=("daily", "monthly", "once"))
+    rule.add_argument("--reset", metavar="HH:MM")
+    rule.add_argument("--timezone")
+    rule.add_argument("--renewal-day", type=int)
+    rule.add_argument("--expires", help="end_of_period, never, or days:N")
+    observe = acts.add_parser("observe", help="record the balance the vendor shows you")
+    observe.add_argument("name")
+    observe.add_argument("amount", type=float)
+    observe.add_argument("--vendor")
+    budget = acts.add_parser("budget", help="cap what an account may spend")
+    budget.add_argument("name")
+    budget.add_argument("--cap", type=float, required=True)
+    budget.add_argument("--period", choices=("day", "month", "total"), default="month")
+    budget.add_argument("--vendor")
+    close = acts.add_parser("close", help="the vendor shut down or you left: keep history only")
+    close.add_argument("name")
+    close.add_argument("--reason", default="closed")
+    close.add_argument("--vendor")
+
+    creds = sub.add_parser("credits", help="balances by bucket, expiries, free points today")
+    creds.add_argument("--json", action="store_true")
+    cacts = creds.add_subparsers(dest="credits_action", parser_class=parser_class)
+    rec = cacts.add_parser("reconcile", help="compare with the vendor's balance API")
+    rec.add_argument("name")
+    rec.add_argument("--vendor")
+    rec.add_argument("--json", action="store_true")
+
+
+COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "accounts": cmd_accounts,
+    "credits": cmd_credits,
+}
