@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from takestock.core.jobs import Target
 from takestock.core.takes import get_take
 from takestock.ui.main_window import MainWindow
 from takestock.wiring import open_services
@@ -38,7 +39,7 @@ def test_generate_watch_the_queue_and_rate_with_the_keyboard(window, qtbot):
     win.prompt.setPlainText("a paper lantern drifting over a lake")
     win.duration.setCurrentText("2")
     win.resolution.setCurrentText("480p")
-    assert win.targets.selected()
+    assert win.targets.selected() == [Target("sandbox", "sandbox-v1")]
     qtbot.mouseClick(win.generate_button, Qt.MouseButton.LeftButton)
 
     jobs = win.queue_view.model()
@@ -74,5 +75,5 @@ def test_costs_follow_the_parameters(window):
     win = window
     win.duration.setCurrentText("10")
     win.resolution.setCurrentText("1080p")
-    labels = [label.text() for _, label in win.targets._boxes.values()]
-    assert labels[0] == "20 credits"  # sandbox-v1: 2 credits a second at 1080p
+    _, label = win.targets._boxes[Target("sandbox", "sandbox-v1")]
+    assert label.text() == "20 credits"  # sandbox-v1: 2 credits a second at 1080p
