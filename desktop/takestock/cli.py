@@ -375,6 +375,22 @@ def cmd_import(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
+    if getattr(args, "vendors_action", None) == "refresh":
+        services.catalog.vendor(args.vendor)
+        if args.vendor not in services.adapters:
+            raise InvalidInput("vendor", f"Takestock cannot talk to {args.vendor} yet")
+        changes = asyncio.run(services.engine().refresh_models(args.vendor))
+        if changes is None:
+            print(f"{args.vendor} cannot list its models; edit catalog-overrides.json instead.")
+            return EXIT_OK
+        if args.json:
+            _print_json(changes)
+        else:
+            for what, ids in changes.items():
+                if ids:
+                    print(f"{what}: {', '.join(ids)}")
+            print(f"Saved in {services.paths.catalog_overrides}")
+        return EXIT_OK
     out = []
     for vendor in services.catalog:
         keys: dict[str, str | None] = {}
@@ -590,6 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     vendors = sub.add_parser("vendors", help="vendors, models, limits, and whether a key is set")
     vendors.add_argument("--json", action="store_true")
+    vendors_sub = vendors.add_subparsers(dest="vendors_action", parser_class=_Parser)
+    refresh = vendors_sub.add_parser("refresh", help="update the catalog from the vendor's list")
+    refresh.add_argument("vendor")
+    refresh.add_argument("--json", action="store_true")
 
     keys = sub.add_parser("keys", help="store or remove a vendor's key in the system keyring")
     keys_sub = keys.add_subparsers(dest="keys_action", required=True, parser_class=_Parser)

@@ -473,3 +473,19 @@ def test_secrets_are_resolved_per_auth_option_without_touching_unneeded_fields()
     assert resolve_secrets(env_only, vendor, "default") == {"access_key": "ak", "secret_key": "sk"}
     partial = StaticCredentials({"dual": {"access_key": "ak"}})
     assert vendor.missing_secrets(resolve_secrets(partial, vendor, "default")) == ["secret_key"]
+
+
+def test_refreshing_models_adds_new_ones_and_retires_vanished_ones(kit):
+    k = kit()
+
+    class Listing(GenericAdapter):
+        async def list_models(self, ctx):
+            return [{"id": "gv-1", "label": "GV one"}, {"id": "gv-2", "durations": [4, 8]}]
+
+    k.adapter = Listing(k.adapter.vendor)
+    changes = asyncio.run(k.engine().refresh_models(VENDOR_ID))
+    assert changes == {"added": ["gv-2"], "updated": ["gv-1"], "retired": ["gv-old"]}
+    overrides = json.loads(k.paths.catalog_overrides.read_text())[VENDOR_ID]["models"]
+    assert overrides["gv-2"]["durations"] == [4, 8]
+    assert overrides["gv-old"]["status"] == "retired"
+    assert "no longer listed" in overrides["gv-old"]["status_note"]

@@ -244,3 +244,12 @@ def test_version_and_help():
     assert result.returncode == 0
     assert result.stdout.startswith("Takestock ")
     assert "generate" in takestock("--help").stdout
+
+
+def test_a_retired_vendor_keeps_its_models_but_refuses_new_takes(home):
+    sora = next(v for v in ok_json("vendors")["vendors"] if v["id"] == "sora")
+    assert {m["status"] for m in sora["models"]} == {"retired"}
+    assert sora["supported"] is False
+    result = takestock("generate", "--vendor", "sora", "--model", "sora-2", "--prompt", "a fox")
+    assert result.returncode == 2
+    assert "retired 'sora-2'" in result.stderr

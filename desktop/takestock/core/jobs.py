@@ -904,6 +904,40 @@ class Engine:
         self._emit(JobEvent(job_id, "done", take_id=take_id))
         return take_id
 
+    async def refresh_models(self, vendor_id: str) -> dict[str, list[str]] | None:
+        """Bring the user's catalog up to date with the models the vendor lists now.
+
+        Models the vendor lists are added or updated; catalog models it no longer lists
+        are marked retired (with the date), so old takes keep their labels and the
+        Generate screen stops offering them. Returns the ids added, updated and retired,
+        or None where the vendor cannot list its models.
+        """
+        adapter = self.adapters[vendor_id]
+        async with self.running():
+            listed = await adapter.list_models(self._context_for(vendor_id, None))
+        if listed is None:
+            return None
+        if self.catalog_overrides is None:
+            raise InvalidInput("catalog", "no user catalog to update")
+        known = self.catalog.vendor(vendor_id).models
+        seen = set()
+        changes: dict[str, list[str]] = {"added": [], "updated": [], "retired": []}
+        for entry in listed:
+            model_id = str(entry["id"])
+            seen.add(model_id)
+            fields = {k: v for k, v in entry.items() if k != "id"}
+            save_override(self.catalog_overrides, vendor_id, model_id, **fields)
+            changes["updated" if model_id in known else "added"].append(model_id)
+        today = time.strftime("%Y-%m-%d")
+        for model_id, model in known.items():
+            if model_id not in seen and model.status != "retired":
+                note = f"{today}: no longer listed by the vendor"
+                save_override(
+                    self.catalog_overrides, vendor_id, model_id, status="retired", status_note=note
+                )
+                changes["retired"].append(model_id)
+        return changes
+
     async def reconcile(self, account_id: int) -> tuple[float, float] | None:
         """Fetch the vendor's balance for an account and record it against the ledger.
 

@@ -285,3 +285,9 @@ class VendorAdapter(Protocol):
 
     async def cancel(self, ctx: CallContext, handle: TaskHandle) -> bool:
         """Ask the vendor to stop the task; False where the vendor cannot."""
+
+    async def list_models(self, ctx: CallContext) -> list[dict[str, Any]] | None:
+        """The vendor's current models as catalog model entries (``id``, ``status``,
+        ``status_note``, and whatever limits the vendor reports), or None where the
+        vendor cannot list them. ``takestock vendors refresh`` merges the answer into
+        the user's catalog overrides: new ids are added, vanished ones marked retired."""

@@ -104,6 +104,7 @@ FALLBACK_FPS = 24.0
 
 _SEEK_STEP_MS = 1000
 _POLL_MS = 40
+_VLC_SETTLE_S = 0.2
 
 
 def _tr(text: str) -> str:
@@ -438,6 +439,7 @@ class VlcBackend:
         self._anchor: float | None = None  # monotonic time matching self._pos (playing only)
         self._vlc_time = -1
         self._ignore_vlc_until = 0.0
+        self._settle_at: float | None = None
         self._rate = 1.0
         self._muted = False
         self._loop = False
@@ -471,15 +473,28 @@ class VlcBackend:
                 self.player.set_time(round(self._timeline.middle(self._frame())))
             self._start_clock()
         else:
+            # WORKAROUND (VLC 3.0): a seek issued right after the pause leaves the vout
+            # with no picture at all (no snapshot, black surface); 200 ms later it works.
             self.player.set_pause(1)
+            self._settle_at = time.monotonic() + _VLC_SETTLE_S
+
+    def _settle(self) -> None:
+        """Put the picture on the paused position once VLC can take a seek."""
+        if self._settle_at is not None and time.monotonic() >= self._settle_at:
+            self._settle_at = None
             self.player.set_time(round(self._timeline.middle(self._frame())))
 
+    def _unsettle(self) -> bool:
+        """Drop a pending settling seek (the caller moves VLC itself); whether one was due."""
+        pending, self._settle_at = self._settle_at is not None, None
+        return pending
+
     def wait_ready(self, timeout_s: float = 5.0) -> bool:
-        """Block until the player is live (opened and under control); for tests."""
+        """Block until the player is live and showing its position; for tests."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self.tick()
-            if self._phase in ("live", "ended"):
+            if self._phase == "ended" or (self._phase == "live" and self._settle_at is None):
                 return True
             time.sleep(0.005)
         return False
@@ -550,6 +565,7 @@ class VlcBackend:
             self._phase, self._want_playing = "ended", False
             self._pos = self._timeline.length_ms
             return True
+        self._settle()
         if self.player.audio_get_mute() != self._muted:
             self.player.audio_set_mute(self._muted)
         return False
@@ -563,6 +579,8 @@ class VlcBackend:
         if self._phase == "ended":
             self._open()
         elif self._phase == "live":
+            if self._unsettle():
+                self.player.set_time(round(self._timeline.middle(self._frame())))
             self.player.set_pause(0)
             self._start_clock()
 
@@ -587,6 +605,7 @@ class VlcBackend:
         if self._phase == "ended":
             self._open()
         elif self._phase == "live":
+            self._unsettle()
             self.player.set_time(round(self._timeline.middle(self._frame())))
             if self._anchor is not None:
                 self._start_clock()
@@ -637,12 +656,12 @@ class VlcBackend:
         if target == current:
             return
         self._pos = self._timeline.start(target)
-        if self._phase == "live" and target > current:
+        if self._phase == "live" and target > current and not self._unsettle():
             for _ in range(target - current):
                 self.player.next_frame()
         elif self._phase == "live":
             self.player.set_time(round(self._timeline.middle(target)))
-        else:
+        elif self._phase == "ended":
             self._open()
 
     def set_loop(self, loop: bool) -> None:
@@ -762,9 +781,14 @@ class QtMultimediaBackend:
 
     def pause(self) -> None:
         if self.is_playing():
-            shown = self._shown_ms
             self.player.pause()
+            shown = self._shown_ms
             self._pos = self._timeline.clamp(shown if shown is not None else self.player.position())
+            # A frame already on its way can still arrive after pause(): pin the picture
+            # to the position reported.
+            frame = frame_at(self._pos, self._timeline.fps)
+            self._pos = self._timeline.start(frame)
+            self.player.setPosition(round(self._timeline.middle(frame)))
 
     def toggle(self) -> None:
         self.pause() if self.is_playing() else self.play()

@@ -63,6 +63,12 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "wan": _plain("takestock.vendors.wan", "WanAdapter"),
     "vidu": _plain("takestock.vendors.vidu", "ViduAdapter"),
     "seedance": _plain("takestock.vendors.seedance", "SeedanceAdapter"),
+    "veo": _plain("takestock.vendors.veo", "VeoAdapter"),
+    "runway": _plain("takestock.vendors.runway", "RunwayAdapter"),
+    "luma": _plain("takestock.vendors.luma", "LumaAdapter"),
+    "fal": _plain("takestock.vendors.fal", "FalAdapter"),
+    "replicate": _plain("takestock.vendors.replicate", "ReplicateAdapter"),
+    "comfyui": _plain("takestock.vendors.comfyui", "ComfyUIAdapter"),
 }
 
 

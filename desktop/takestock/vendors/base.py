@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.http import download_to
@@ -51,3 +52,6 @@ class BaseAdapter:
 
     async def cancel(self, ctx: CallContext, handle: TaskHandle) -> bool:
         return False
+
+    async def list_models(self, ctx: CallContext) -> list[dict[str, Any]] | None:
+        return None
