@@ -86,17 +86,20 @@ def rule_from_row(row: object) -> GrantRule:
     )
 
 
-def _local_instant(day: dt.date, hhmm: str, tz: ZoneInfo) -> float:
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _local_instant(day: dt.date, hhmm: tuple[int, int], tz: ZoneInfo) -> float:
     """The UTC timestamp of wall-clock ``hhmm`` on ``day`` in ``tz``.
 
-    A wall time skipped by a DST jump resolves forward (fold=0 then normalised), one
-    repeated by a DST fall-back resolves to its first occurrence.
+    The zone's offset for that wall time (fold=0) is subtracted: a time repeated by a
+    DST fall-back resolves to its first occurrence, one skipped by a spring-forward jump
+    to the instant that clocks showed one hour later.
     """
-    hour, minute = (int(x) for x in hhmm.split(":"))
-    naive = dt.datetime(day.year, day.month, day.day, hour, minute)
-    aware = naive.replace(tzinfo=tz, fold=0)
-    # Round-trip through UTC to normalise wall times that do not exist in ``tz``.
-    return aware.astimezone(UTC).timestamp()
+    naive = dt.datetime(day.year, day.month, day.day, *hhmm)
+    offset = tz.utcoffset(naive)
+    assert offset is not None
+    return (naive - _EPOCH).total_seconds() - offset.total_seconds()
 
 
 def _month_day(year: int, month: int, day: int) -> dt.date:
@@ -112,30 +115,31 @@ def periods(rule: GrantRule, since: float, until: float) -> Iterator[Period]:
         return
     assert rule.timezone is not None
     tz = zone(rule.timezone)
+    hour, _, minute = rule.reset_time.partition(":")
+    hhmm = (int(hour), int(minute))
     begin = max(since, rule.starts_at)
     end = until if rule.ends_at is None else min(until, rule.ends_at)
     local = dt.datetime.fromtimestamp(begin, tz).date() - dt.timedelta(days=1)
     if rule.period == "daily":
         day = local
-        while True:
-            start = _local_instant(day, rule.reset_time, tz)
-            if start > end:
-                return
-            nxt = _local_instant(day + dt.timedelta(days=1), rule.reset_time, tz)
+        start = _local_instant(day, hhmm, tz)
+        while start <= end:
+            following = day + dt.timedelta(days=1)
+            nxt = _local_instant(following, hhmm, tz)
             if nxt > begin:
                 yield Period(day.isoformat(), start, nxt)
-            day += dt.timedelta(days=1)
+            day, start = following, nxt
     elif rule.period == "monthly":
         renewal = rule.renewal_day or 1
         year, month = local.year, local.month - 1
         if month == 0:
             year, month = year - 1, 12
         while True:
-            start = _local_instant(_month_day(year, month, renewal), rule.reset_time, tz)
+            start = _local_instant(_month_day(year, month, renewal), hhmm, tz)
             if start > end:
                 return
             ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
-            nxt = _local_instant(_month_day(ny, nm, renewal), rule.reset_time, tz)
+            nxt = _local_instant(_month_day(ny, nm, renewal), hhmm, tz)
             if nxt > begin:
                 yield Period(f"{year:04d}-{month:02d}", start, nxt)
             year, month = ny, nm
@@ -182,6 +186,9 @@ def materialise(store: Store, now: float, *, account_id: int | None = None) -> i
                 if last is not None and period.start <= last:
                     continue  # granted already
                 label = f"{rule.key} {period.key}"
+                expires = _expiry(rule, period)
+                # A period that ended while the app was closed lapsed untouched.
+                lapsed = int(expires is not None and expires <= now)
                 buckets.append(
                     (
                         rule.account_id,
@@ -189,41 +196,45 @@ def materialise(store: Store, now: float, *, account_id: int | None = None) -> i
                         label,
                         rule.amount,
                         period.start,
-                        _expiry(rule, period),
+                        expires,
                         rule.id,
                         period.key,
+                        lapsed,
                     )
                 )
-        for row in buckets:
-            cur = store.execute(
-                "INSERT OR IGNORE INTO credit_bucket(account_id, kind, label, amount,"
-                " granted_at, expires_at, rule_id, period) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            if cur.rowcount:
-                created += 1
-                store.execute(
-                    "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"
-                    " VALUES (?, ?, 'grant', ?, ?, ?)",
-                    (row[0], cur.lastrowid, row[3], row[4], row[2]),
-                )
+        before = store.scalar("SELECT COALESCE(MAX(id), 0) FROM credit_bucket")
+        store.conn.executemany(
+            "INSERT OR IGNORE INTO credit_bucket(account_id, kind, label, amount,"
+            " granted_at, expires_at, rule_id, period, expired)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            buckets,
+        )
+        # Each new bucket's grant, and the whole of it written off where it lapsed unseen:
+        # nothing can have been spent from a bucket that did not exist yet.
+        created = store.execute(
+            "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"
+            " SELECT account_id, id, 'grant', amount, granted_at, label FROM credit_bucket"
+            " WHERE id > ? AND rule_id IS NOT NULL",
+            (before,),
+        ).rowcount
+        store.execute(
+            "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"
+            " SELECT account_id, id, 'expire', -amount, expires_at, 'expired unspent'"
+            " FROM credit_bucket WHERE id > ? AND rule_id IS NOT NULL AND expired = 1",
+            (before,),
+        )
         _expire(store, now, where, params)
     return created
 
 
 def _expire(store: Store, now: float, where: str, params: tuple[object, ...]) -> None:
-    """Remove what is left of every bucket that expired by ``now``, once."""
-    lapsed = store.all(
-        "SELECT b.id, b.account_id, b.expires_at, COALESCE(SUM(l.amount), 0) AS left"
-        " FROM credit_bucket b LEFT JOIN ledger l ON l.bucket_id = b.id"
-        " WHERE b.expires_at IS NOT NULL AND b.expires_at <= ?"
-        f"{where.replace('account_id', 'b.account_id')}"
-        " AND NOT EXISTS (SELECT 1 FROM ledger e WHERE e.bucket_id = b.id AND e.kind = 'expire')"
-        " GROUP BY b.id",
+    """Write off what is left of every bucket that lapsed by ``now``, once."""
+    lapsing = f"expired = 0 AND expires_at IS NOT NULL AND expires_at <= ?{where}"
+    store.execute(
+        "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"
+        " SELECT account_id, id, 'expire',"
+        "  -MAX(0, (SELECT COALESCE(SUM(l.amount), 0) FROM ledger l WHERE l.bucket_id = b.id)),"
+        f"  expires_at, 'expired unspent' FROM credit_bucket b WHERE {lapsing}",
         (now, *params),
     )
-    store.conn.executemany(
-        "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"
-        " VALUES (?, ?, 'expire', ?, ?, 'expired unspent')",
-        [(r["account_id"], r["id"], -max(0.0, r["left"]), r["expires_at"]) for r in lapsed],
-    )
+    store.execute(f"UPDATE credit_bucket SET expired = 1 WHERE {lapsing}", (now, *params))

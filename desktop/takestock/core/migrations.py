@@ -165,9 +165,15 @@ MIGRATIONS: list[list[str]] = [
             expires_at REAL,
             rule_id INTEGER REFERENCES grant_rule(id),
             period TEXT,
+            -- 1 once its unspent rest was written off by an 'expire' ledger entry; lets
+            -- each pass look only at buckets that lapsed since the last one.
+            expired INTEGER NOT NULL DEFAULT 0,
             UNIQUE (rule_id, period)
         )""",
         "CREATE INDEX bucket_account ON credit_bucket(account_id, expires_at)",
+        "CREATE INDEX bucket_rule ON credit_bucket(rule_id, granted_at)",
+        """CREATE INDEX bucket_lapsing ON credit_bucket(expires_at)
+           WHERE expired = 0 AND expires_at IS NOT NULL""",
         """CREATE TABLE ledger (
             id INTEGER PRIMARY KEY,
             account_id INTEGER NOT NULL REFERENCES account(id),
