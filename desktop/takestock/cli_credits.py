@@ -50,8 +50,9 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
     store, now = services.store, time.time()
     action = args.accounts_action
     if action == "add":
-        if args.kind == "api":
-            services.catalog.vendor(args.vendor_id)  # an API account needs a vendor we speak
+        if args.kind == "api" or args.region != "default":
+            # An API account needs a vendor we speak, in a region it has.
+            services.catalog.vendor(args.vendor_id).base_url(args.region)
         account = add_account(
             store,
             services.plan_books,
@@ -60,6 +61,7 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
             kind=args.kind,
             plan=args.plan,
             timezone=args.timezone,
+            region=args.region,
             now=now,
         )
         missing = [
@@ -280,6 +282,9 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     add.add_argument("--kind", choices=("api", "web"), required=True)
     add.add_argument("--plan", help="e.g. free, standard, pro (see the vendor's plans)")
     add.add_argument("--timezone", help="the vendor's zone for daily resets, e.g. Asia/Shanghai")
+    add.add_argument(
+        "--region", default="default", help="the vendor's region, e.g. cn (see the README)"
+    )
     adjust = acts.add_parser("adjust", help="a top-up (positive) or a correction (negative)")
     adjust.add_argument("name")
     adjust.add_argument("amount", type=float)

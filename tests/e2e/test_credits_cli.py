@@ -180,3 +180,14 @@ def test_expiring_credits_are_listed(home):
     labels = {e["label"] for e in out["expiring_24h"]}
     assert "promo" in labels
     assert json.dumps(out)
+
+
+def test_an_account_in_another_region_talks_to_that_regions_host(home):
+    added = takestock("accounts", "add", "kling", "--name", "cn", "--kind", "api", "--region", "cn")
+    assert added.returncode == 0, added.stderr
+    assert ok_json("accounts")["accounts"][0]["region"] == "cn"
+    wrong = takestock(
+        "accounts", "add", "kling", "--name", "x", "--kind", "api", "--region", "mars"
+    )
+    assert wrong.returncode == 2
+    assert "no region 'xx'" in wrong.stderr

@@ -204,6 +204,7 @@ def add_account(
     plan: str | None = None,
     timezone: str | None = None,
     unit: str | None = None,
+    region: str = "default",
     now: float | None = None,
 ) -> Account:
     """A membership or API account, with its plan's grant rules copied onto it.
@@ -231,7 +232,7 @@ def add_account(
             raise InvalidInput("name", f"{vendor} already has an account named {name!r}")
         cur = store.execute(
             "INSERT INTO account(vendor, name, kind, plan, timezone, unit, money_per_unit,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " region, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 vendor,
                 name.strip(),
@@ -240,6 +241,7 @@ def add_account(
                 tz,
                 unit or (book.unit if book else "credits"),
                 book.money_per_unit if book else None,
+                region,
                 now,
             ),
         )
