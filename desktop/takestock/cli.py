@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,7 +26,7 @@ from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockErr
 from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import find_or_create_adhoc, render
-from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_files, list_takes, rate_take
+from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_files, iter_takes, rate_take
 from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services, open_services
 
@@ -315,8 +315,21 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stream_json_list(key: str, items: Iterable[dict[str, Any]]) -> None:
+    """``{"key": [...]}`` written item by item, laid out as ``_print_json`` would, so a
+    100,000-take listing never sits in memory whole."""
+    out = sys.stdout
+    out.write(f'{{\n  "{key}": [')
+    empty = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        out.write(("\n    " if empty else ",\n    ") + text)
+        empty = False
+    out.write("]\n}\n" if empty else "\n  ]\n}\n")
+
+
 def cmd_takes(services: Services, args: argparse.Namespace) -> int:
-    takes = list_takes(
+    takes = iter_takes(
         services.store,
         services.library.root,
         TakeFilter(
@@ -328,7 +341,7 @@ def cmd_takes(services: Services, args: argparse.Namespace) -> int:
         ),
     )
     if args.json:
-        _print_json({"takes": [t.to_json() for t in takes]})
+        _stream_json_list("takes", (t.to_json() for t in takes))
         return EXIT_OK
     for take in takes:
         stars = "★" * (take.stars or 0)

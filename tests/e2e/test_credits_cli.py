@@ -190,4 +190,4 @@ def test_an_account_in_another_region_talks_to_that_regions_host(home):
         "accounts", "add", "kling", "--name", "x", "--kind", "api", "--region", "mars"
     )
     assert wrong.returncode == 2
-    assert "no region 'xx'" in wrong.stderr
+    assert "no region 'mars'" in wrong.stderr

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from takestock.core.jobs import Target
 from takestock.core.takes import get_take
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def window(home, qtbot):
+def window(home, qtbot, tmp_path):
+    # The window remembers its layout: keep each test's memory to itself.
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     services = open_services()
     win = MainWindow(services)
     qtbot.addWidget(win)
@@ -36,44 +38,52 @@ def _shot(win: MainWindow, name: str) -> None:
 
 def test_generate_watch_the_queue_and_rate_with_the_keyboard(window, qtbot):
     win = window
-    win.prompt.setPlainText("a paper lantern drifting over a lake")
-    win.duration.setCurrentText("2")
-    win.resolution.setCurrentText("480p")
-    assert win.targets.selected() == [Target("sandbox", "sandbox-v1")]
-    qtbot.mouseClick(win.generate_button, Qt.MouseButton.LeftButton)
+    gen, queue, library = (win.screens[k] for k in ("generate", "queue", "library"))
+    _shot(win, "generate")
+    gen.prompt.setPlainText("a paper lantern drifting over a lake")
+    gen.duration.setCurrentText("2")
+    gen.resolution.setCurrentText("480p")
+    assert gen.targets.selected() == [Target("sandbox", "sandbox-v1")]
+    qtbot.mouseClick(gen.generate_button, Qt.MouseButton.LeftButton)
 
-    jobs = win.queue_view.model()
-    qtbot.waitUntil(lambda: jobs.rowCount() == 1, timeout=10_000)
-    qtbot.waitUntil(lambda: jobs.job(0).state == "done", timeout=60_000)
+    qtbot.waitUntil(lambda: win.current_screen() == "queue", timeout=10_000)
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: queue.model.job(0).state == "done", timeout=60_000)
     _shot(win, "queue")
 
-    win.tabs.setCurrentIndex(1)
-    takes = win.library_view.model()
-    qtbot.waitUntil(lambda: takes.rowCount() == 1, timeout=5_000)
-    win.library_view.setFocus()
-    win.library_view.selectRow(0)
-    qtbot.keyClick(win.library_view, Qt.Key.Key_P)
-    qtbot.keyClick(win.library_view, Qt.Key.Key_4)
-    take = get_take(win._services.store, win._services.library.root, takes.take(0).id)
+    win.show_screen("library")
+    qtbot.waitUntil(lambda: library.model.rowCount() == 1, timeout=5_000)
+    library.view.setFocus()
+    library.view.selectRow(0)
+    qtbot.keyClick(library.view, Qt.Key.Key_P)
+    qtbot.keyClick(library.view, Qt.Key.Key_4)
+    store, root = win._services.store, win._services.library.root
+    take = get_take(store, root, library.model.take(0).id)
     assert (take.verdict, take.stars) == ("usable", 4)
-    qtbot.keyClick(win.library_view, Qt.Key.Key_X)
-    take = get_take(win._services.store, win._services.library.root, take.id)
-    assert take.verdict == "reject"
+    qtbot.keyClick(library.view, Qt.Key.Key_X)
+    assert get_take(store, root, take.id).verdict == "reject"
     _shot(win, "library")
 
 
 def test_invalid_input_is_shown_and_nothing_is_queued(window, qtbot):
-    win = window
-    win.prompt.setPlainText("")
-    qtbot.mouseClick(win.generate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "prompt" in win.message.text(), timeout=5_000)
-    assert win.queue_view.model().rowCount() == 0
-    assert win.generate_button.isEnabled()
+    gen = window.screens["generate"]
+    gen.prompt.setPlainText("")
+    qtbot.mouseClick(gen.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "prompt" in gen.message.text(), timeout=5_000)
+    assert window.screens["queue"].model.rowCount() == 0
+    assert gen.generate_button.isEnabled()
 
 
 def test_costs_follow_the_parameters(window):
-    win = window
-    win.duration.setCurrentText("10")
-    win.resolution.setCurrentText("1080p")
-    _, label = win.targets._boxes[Target("sandbox", "sandbox-v1")]
+    gen = window.screens["generate"]
+    gen.duration.setCurrentText("10")
+    gen.resolution.setCurrentText("1080p")
+    label = gen.targets.cost_label(Target("sandbox", "sandbox-v1"))
     assert label.text() == "20 credits"  # sandbox-v1: 2 credits a second at 1080p
+
+
+def test_screens_switch_with_ctrl_and_a_number(window, qtbot):
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_screen() == "library"
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_screen() == "generate"

@@ -204,4 +204,9 @@ MIGRATIONS: list[list[str]] = [
             CHECK ((account_id IS NULL) != (tag IS NULL))
         )""",
     ],
+    # 3: "newest first" within one vendor or model without sorting every match
+    [
+        "CREATE INDEX take_vendor_created ON take(vendor, created_at)",
+        "CREATE INDEX take_model_created ON take(model, created_at)",
+    ],
 ]

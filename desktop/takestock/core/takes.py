@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,7 @@ __all__ = [
     "get_take",
     "import_files",
     "insert_take",
+    "iter_takes",
     "list_takes",
     "rate_take",
 ]
@@ -130,6 +131,11 @@ def _like(text: str) -> str:
 
 def list_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter()) -> list[Take]:
     """Takes matching ``where``, newest first."""
+    return list(iter_takes(store, media_root, where))
+
+
+def iter_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter()) -> Iterator[Take]:
+    """Takes matching ``where``, newest first, one at a time (a library may be large)."""
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in (
@@ -149,7 +155,8 @@ def list_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter())
     if where.limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params += [where.limit, where.offset]
-    return [_take(row, media_root) for row in store.all(sql, params)]
+    for row in store.execute(sql, params):
+        yield _take(row, media_root)
 
 
 def get_take(store: Store, media_root: Path, take_id: int) -> Take:

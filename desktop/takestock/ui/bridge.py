@@ -117,6 +117,20 @@ class EngineBridge(QObject):
 
         return asyncio.run_coroutine_threadsafe(go(), self._loop)
 
+    def retry(self, job_id: int) -> None:
+        """A new job for a failed one's request and target, started at once."""
+
+        async def go() -> None:
+            assert self._engine is not None
+            try:
+                new_id = self._engine.retry(job_id)
+            except TakestockError as exc:
+                self.failed.emit(exc.title, exc.message)
+                return
+            self._start([new_id])
+
+        asyncio.run_coroutine_threadsafe(go(), self._loop)
+
     def cancel(self, job_id: int) -> None:
         async def go() -> None:
             assert self._engine is not None
