@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -469,6 +469,14 @@ def test_secrets_are_resolved_per_auth_option_without_touching_unneeded_fields()
                 raise SecretsUnavailable("no keyring")
             return super().secrets_for(vendor_id, fields, account)
 
+    second_in_env = NoKeyring({"dual": {"access_key": "ak", "secret_key": "sk"}})
+    flipped = replace(vendor, auth_options=(("api_key",), ("access_key", "secret_key")))
+    assert resolve_secrets(second_in_env, flipped, "default") == {
+        "access_key": "ak",
+        "secret_key": "sk",
+    }
+    with pytest.raises(SecretsUnavailable):
+        resolve_secrets(NoKeyring({}), flipped, "default")
     env_only = NoKeyring({"dual": {"access_key": "ak", "secret_key": "sk"}})
     assert resolve_secrets(env_only, vendor, "default") == {"access_key": "ak", "secret_key": "sk"}
     partial = StaticCredentials({"dual": {"access_key": "ak"}})
@@ -484,8 +492,55 @@ def test_refreshing_models_adds_new_ones_and_retires_vanished_ones(kit):
 
     k.adapter = Listing(k.adapter.vendor)
     changes = asyncio.run(k.engine().refresh_models(VENDOR_ID))
-    assert changes == {"added": ["gv-2"], "updated": ["gv-1"], "retired": ["gv-old"]}
+    assert changes == {
+        "added": ["gv-2"],
+        "updated": ["gv-1"],
+        "unchanged": [],
+        "retired": ["gv-old"],
+    }
+
     overrides = json.loads(k.paths.catalog_overrides.read_text())[VENDOR_ID]["models"]
     assert overrides["gv-2"]["durations"] == [4, 8]
     assert overrides["gv-old"]["status"] == "retired"
     assert "no longer listed" in overrides["gv-old"]["status_note"]
+
+
+def test_a_nested_run_shares_the_open_clients(kit):
+    k = kit()
+    engine = k.engine()
+
+    async def nested() -> bool:
+        async with engine.running():
+            client = engine._client(k.catalog.vendor(VENDOR_ID))
+            async with engine.running():
+                assert engine._client(k.catalog.vendor(VENDOR_ID)) is client
+            return not client.is_closed and engine._exit is not None
+
+    assert asyncio.run(nested())
+
+
+def test_a_refresh_that_finds_nothing_new_changes_nothing(kit):
+    k = kit()
+    listed = [{"id": "gv-1", "durations": [1, 2, 5]}, {"id": "gv-old", "durations": [1, 5]}]
+
+    class Listing(GenericAdapter):
+        async def list_models(self, ctx):
+            return listed
+
+    k.adapter = Listing(k.adapter.vendor)
+    changes = asyncio.run(k.engine().refresh_models(VENDOR_ID))
+    assert changes == {"added": [], "updated": [], "unchanged": ["gv-1", "gv-old"], "retired": []}
+    assert not k.paths.catalog_overrides.exists()
+
+
+def test_a_refresh_can_drop_a_resolution(kit):
+    k = kit()
+
+    class Listing(GenericAdapter):
+        async def list_models(self, ctx):
+            return [{"id": "gv-1", "resolutions": {"480p": 480}}, {"id": "gv-old"}]
+
+    k.adapter = Listing(k.adapter.vendor)
+    asyncio.run(k.engine().refresh_models(VENDOR_ID))
+    saved = json.loads(k.paths.catalog_overrides.read_text())[VENDOR_ID]["models"]["gv-1"]
+    assert saved["resolutions"] == {"480p": 480, "720p": None}

@@ -170,17 +170,24 @@ class Catalog:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Overrides replace scalars and lists and merge mappings key by key."""
+    """Overrides replace scalars and lists and merge mappings key by key; a key set to
+    null removes it (a resolution the vendor no longer offers)."""
     if isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
         for key, value in over.items():
-            merged[key] = _merge(base.get(key), value) if key in base else value
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = _merge(base.get(key), value) if key in base else value
         return merged
     return over
 
 
-def _image_limits(raw: Mapping[str, Any] | None) -> ImageLimits:
-    default = ImageLimits()
+def image_limits_from(
+    raw: Mapping[str, Any] | None, base: ImageLimits | None = None
+) -> ImageLimits:
+    """Image limits from catalog data, over ``base`` (the defaults when not given)."""
+    default = base or ImageLimits()
     if not raw:
         return default
     aspect = raw.get("aspect_range", (default.min_aspect, default.max_aspect))
@@ -243,7 +250,7 @@ def _model(vendor_id: str, raw: Mapping[str, Any]) -> ModelSpec:
         negative_prompt=bool(raw.get("negative_prompt", True)),
         prompt_max_chars=int(raw.get("prompt_max_chars", 2000)),
         negative_max_chars=int(raw.get("negative_max_chars", 2000)),
-        image=_image_limits(raw.get("image")),
+        image=image_limits_from(raw.get("image")),
         price=tuple(
             PriceRule(
                 match=rule.get("match", {}),

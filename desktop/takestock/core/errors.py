@@ -17,6 +17,7 @@ shows as is, so the message says what happened and what to do about it.
           ├── Rejected           the vendor refused the input or the content policy
           ├── ModelRetired       the vendor no longer serves this model id
           ├── GenerationFailed   the vendor accepted the task and then made nothing
+          ├── LookupUnavailable  the vendor cannot say whether it has a task of ours
           ├── TransientError     a network fault or 5xx that may pass
           └── ProtocolError      an answer we cannot read
 
@@ -30,6 +31,7 @@ __all__ = [
     "DownloadError",
     "GenerationFailed",
     "InvalidInput",
+    "LookupUnavailable",
     "MediaError",
     "ModelRetired",
     "ProtocolError",
@@ -169,6 +171,14 @@ class ModelRetired(VendorError):
 class GenerationFailed(VendorError):
     title = "Generation failed"
     kind = "generation_failed"
+
+
+class LookupUnavailable(VendorError):
+    """Asked for a task whose create went unanswered, the vendor cannot tell us: the
+    job becomes *unknown* and the user decides."""
+
+    title = "Create not confirmed"
+    kind = "unknown"
 
 
 class TransientError(VendorError):

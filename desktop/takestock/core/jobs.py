@@ -36,10 +36,17 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from takestock.core import credits
-from takestock.core.catalog import Catalog, ModelSpec, VendorSpec, save_override
+from takestock.core.catalog import (
+    Catalog,
+    ModelSpec,
+    VendorSpec,
+    image_limits_from,
+    save_override,
+)
 from takestock.core.errors import (
     DownloadError,
     InvalidInput,
+    LookupUnavailable,
     MediaError,
     ModelRetired,
     ProtocolError,
@@ -275,14 +282,22 @@ def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) 
         return {k: v.strip() for k, v in got.items() if v.strip()}
 
     found: dict[str, str] = {}
+    keyring_problem: SecretsUnavailable | None = None
     for option in vendor.auth_options or (vendor.secrets,):
-        found |= ask([f for f in option if f not in found])
+        try:
+            found |= ask([f for f in option if f not in found])
+        except SecretsUnavailable as exc:
+            # This option needs the keyring; a later one may be in the environment.
+            keyring_problem = keyring_problem or exc
+            continue
         if set(option) <= set(found):
             rest = [f for f in vendor.secrets if f not in found]
             if rest:
                 with suppress(SecretsUnavailable):
                     found |= ask(rest)
             return found
+    if keyring_problem is not None:
+        raise keyring_problem
     return found
 
 
@@ -524,7 +539,14 @@ class Engine:
 
     @asynccontextmanager
     async def running(self) -> Any:
-        """Opens the vendors' HTTP clients for a run and closes them after."""
+        """Opens the vendors' HTTP clients for a run and closes them after.
+
+        Re-entrant: inside an open run (the GUI keeps one for its lifetime), a nested
+        call shares the clients and closes nothing.
+        """
+        if self._exit is not None:
+            yield self
+            return
         async with AsyncExitStack() as stack:
             self._exit = stack
             try:
@@ -664,6 +686,11 @@ class Engine:
             return
         try:
             handle = await adapter.find(self._context(job), job.client_request_id)
+        except LookupUnavailable as exc:
+            self._transition(
+                job.id, "submitting", "unknown", error=exc.message, error_kind="unknown"
+            )
+            return
         except (TransientError, ProtocolError, RateLimited, httpx.TransportError) as exc:
             log.info("job %s: lookup failed (%s); trying again", job.id, exc)
             await self._sleep(self._backoff(job.attempts))
@@ -921,13 +948,23 @@ class Engine:
             raise InvalidInput("catalog", "no user catalog to update")
         known = self.catalog.vendor(vendor_id).models
         seen = set()
-        changes: dict[str, list[str]] = {"added": [], "updated": [], "retired": []}
+        changes: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "retired": []}
         for entry in listed:
             model_id = str(entry["id"])
             seen.add(model_id)
             fields = {k: v for k, v in entry.items() if k != "id"}
+            old = known.get(model_id)
+            if old is not None and isinstance(fields.get("resolutions"), Mapping):
+                # Resolutions merge key by key: name the ones the vendor dropped.
+                dropped = {
+                    name: None for name in old.resolutions if name not in fields["resolutions"]
+                }
+                fields["resolutions"] = {**fields["resolutions"], **dropped}
+            if old is not None and _describes(old, fields):
+                changes["unchanged"].append(model_id)
+                continue
             save_override(self.catalog_overrides, vendor_id, model_id, **fields)
-            changes["updated" if model_id in known else "added"].append(model_id)
+            changes["updated" if old is not None else "added"].append(model_id)
         today = time.strftime("%Y-%m-%d")
         for model_id, model in known.items():
             if model_id not in seen and model.status != "retired":
@@ -1132,6 +1169,25 @@ class Engine:
                 self.on_change(event)
             except Exception:
                 log.exception("a job-change listener failed")
+
+
+def _describes(model: ModelSpec, fields: Mapping[str, Any]) -> bool:
+    """Whether the catalog already says what ``fields`` say about ``model``."""
+    for name, value in fields.items():
+        current = getattr(model, name, None)
+        if name == "resolutions" and isinstance(value, Mapping):
+            wanted = {k: v for k, v in value.items() if v is not None}
+            if dict(model.resolutions) != wanted:
+                return False
+        elif name == "image" and isinstance(value, Mapping):
+            if image_limits_from(value, base=model.image) != model.image:
+                return False
+        elif isinstance(current, tuple):
+            if list(current) != list(value):
+                return False
+        elif current != value and not (name == "extra" and current == dict(value)):
+            return False
+    return True
 
 
 def _results_json(results: Sequence[ResultRef]) -> str:

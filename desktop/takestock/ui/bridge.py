@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -23,6 +23,8 @@ from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services
 
 __all__ = ["EngineBridge"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,15 @@ class EngineBridge(QObject):
             return fn(self._engine)
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+    def run(self, fn: Callable[[Engine], Coroutine[Any, Any, T]]) -> Future[T]:
+        """Await ``fn(engine)`` on the engine thread; the future resolves there."""
+
+        async def go() -> T:
+            assert self._engine is not None
+            return await fn(self._engine)
+
+        return asyncio.run_coroutine_threadsafe(go(), self._loop)
 
     def start(self) -> None:
         """Open the vendors' clients and resume every unfinished job."""
