@@ -529,6 +529,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Takestock {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the app offscreen on a temporary library, render every screen, exit",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     sub.add_parser("gui", help="start the desktop app (the default)")
@@ -650,6 +655,10 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from takestock.self_test import run_self_test
+
+        return run_self_test()
     if args.command in (None, "gui"):
         return cmd_gui(None, args)
     services: Services | None = None

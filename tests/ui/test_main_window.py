@@ -87,3 +87,24 @@ def test_screens_switch_with_ctrl_and_a_number(window, qtbot):
     assert window.current_screen() == "library"
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.current_screen() == "generate"
+
+
+def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
+    import subprocess
+    import sys
+
+    home = tmp_path / "self-test-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAKESTOCK_")}
+    env["TAKESTOCK_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "takestock", "--self-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert folder == home / "self-test"
+    shots = sorted(p.name for p in folder.glob("*.png"))
+    assert {"generate.png", "queue.png", "library.png"} <= set(shots)
