@@ -507,6 +507,24 @@ def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def cmd_paths(services: Services, args: argparse.Namespace) -> int:
+    paths = services.paths
+    places = {
+        "data": paths.root,
+        "database": paths.database,
+        "media": paths.media,
+        "logs": paths.logs,
+        "catalog_overrides": paths.catalog_overrides,
+        "backups": paths.backups,
+    }
+    if args.json:
+        _print_json({name: str(path) for name, path in places.items()})
+    else:
+        for name, path in places.items():
+            print(f"{name.replace('_', ' '):<18} {path}")
+    return EXIT_OK
+
+
 def cmd_gui(services: Services | None, args: argparse.Namespace) -> int:
     from takestock.app import run_gui
 
@@ -629,6 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("vendor")
     refresh.add_argument("--json", action="store_true")
 
+    paths = sub.add_parser("paths", help="where Takestock keeps its data on this computer")
+    paths.add_argument("--json", action="store_true")
+
     keys = sub.add_parser("keys", help="store or remove a vendor's key in the system keyring")
     keys_sub = keys.add_subparsers(dest="keys_action", required=True, parser_class=_Parser)
     for name, text in (("set", "read the key from standard input"), ("delete", "remove it")):
@@ -648,6 +669,7 @@ _COMMANDS = {
     "vendors": cmd_vendors,
     "keys": cmd_keys,
     "estimate": cmd_estimate,
+    "paths": cmd_paths,
     **cli_credits.COMMANDS,
 }
 

@@ -253,3 +253,9 @@ def test_a_retired_vendor_keeps_its_models_but_refuses_new_takes(home):
     result = takestock("generate", "--vendor", "sora", "--model", "sora-2", "--prompt", "a fox")
     assert result.returncode == 2
     assert "retired 'sora-2'" in result.stderr
+
+
+def test_paths_names_the_data_folder(home):
+    out = ok_json("paths")
+    assert out["data"] == str(home.resolve())
+    assert out["catalog_overrides"].endswith("catalog-overrides.json")
