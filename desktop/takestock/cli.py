@@ -243,7 +243,7 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
         if "account" in line:
             parts = ", ".join(f"{p['amount']:g} from {p['bucket']}" for p in line["from"])
             assumed = " [spend order assumed]" if line.get("order") == "assumed" else ""
-            detail = parts or line.get("problem")
+            detail = parts or line.get("problem") or "nothing held: the site's price is not known"
             print(f"    account {line['account']} ({line['why']}); {detail}{assumed}")
     return EXIT_OK
 

@@ -191,3 +191,18 @@ def test_an_account_in_another_region_talks_to_that_regions_host(home):
     )
     assert wrong.returncode == 2
     assert "no region 'mars'" in wrong.stderr
+
+
+def test_a_web_account_needs_no_key_and_is_not_priced_in_api_units(home):
+    assert takestock("accounts", "add", "kling", "--name", "me", "--kind", "web").returncode == 0
+    out = takestock(
+        "estimate", "--target", "kling:kling-v2-6@me", "--prompt", "a fox", "--duration", "5"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "0 credits" in out.stdout
+    assert "the site's price is not known" in out.stdout
+    made = takestock(
+        "generate", "--target", "kling:kling-v2-6@me", "--prompt", "a fox", "--duration", "5"
+    )
+    assert made.returncode == 0, made.stderr
+    assert ok_json("jobs")["jobs"][0]["manual"] is True

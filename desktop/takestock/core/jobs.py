@@ -60,8 +60,10 @@ from takestock.core.errors import (
 from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.library import MediaLibrary
+from takestock.core.pricing import estimate_from_catalog
 from takestock.core.store import Store
 from takestock.core.takes import insert_take
+from takestock.core.validation import validate_common
 from takestock.core.vendor import (
     CallContext,
     Estimate,
@@ -411,10 +413,24 @@ class Engine:
             vendor = self.catalog.vendor(target.vendor)
             model = self.catalog.model(target.vendor, target.model)
             adapter = self.adapters.get(target.vendor)
-            if adapter is None:
+            # On a web-only account the creator generates on the vendor's site: no key,
+            # and no adapter needed; the catalog's limits and prices still hold.
+            _, web = self._account_for(target)
+            if adapter is None and not web:
                 raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
-            adapter.validate(request, model)
-            if vendor.secrets:
+            if adapter is not None:
+                adapter.validate(request, model)
+                estimate = adapter.estimate(request, model)
+            else:
+                validate_common(request, model, vendor.name)
+                estimate = estimate_from_catalog(request, model, vendor)
+            book = self.plan_books.get(f"{vendor.id}/web") if web else None
+            if book is not None and book.unit != estimate.unit:
+                # The catalog prices the API; the site charges in its own credits, at
+                # prices vendors do not publish. Nothing is held; the ledger records what
+                # the site charged when the user says so.
+                estimate = Estimate(0.0, book.unit)
+            if vendor.secrets and not web:
                 found = resolve_secrets(self.credentials, vendor, target.account or "default")
                 missing = vendor.missing_secrets(found)
                 if missing:
@@ -424,7 +440,7 @@ class Engine:
                         f"no {', '.join(missing)} for {vendor.name}: run "
                         f"`takestock keys set {vendor.id}` or set {env}",
                     )
-            planned.append(PlannedTake(target, vendor, model, adapter.estimate(request, model)))
+            planned.append(PlannedTake(target, vendor, model, estimate))
         return planned
 
     def enqueue(
