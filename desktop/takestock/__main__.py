@@ -1,3 +1,3 @@
-from takestock.cli import main
+from takestock.entry import main
 
 raise SystemExit(main())

@@ -4,38 +4,59 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 __all__ = ["run_gui"]
 
 
+def _probe_first_paint(window: object, app: object) -> None:
+    """For the start-up benchmark: print ``time.monotonic()`` at the window's first paint,
+    then quit."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                print(f"first-paint {time.monotonic():.6f}", flush=True)
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, app.quit)  # type: ignore[attr-defined]
+            return False
+
+    probe = FirstPaint(window)  # type: ignore[arg-type]
+    window.installEventFilter(probe)  # type: ignore[attr-defined]
+
+
 def run_gui(argv: list[str] | None = None) -> int:
     # Qt first, so the window shows before the heavier imports of the core.
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Takestock")
     app.setOrganizationName("Takestock")
 
-    from takestock.core.errors import TakestockError
-    from takestock.core.logs import setup_logging
     from takestock.ui.main_window import MainWindow
-    from takestock.wiring import open_services
 
-    try:
-        services = open_services()
-    except TakestockError as exc:
-        QMessageBox.critical(None, exc.title, exc.message)
-        return 1
-    setup_logging(services.paths.logs)
-    window = MainWindow(services)
+    opened: list[Any] = []
+
+    def open_library() -> Any:
+        # After the first paint: the core and the vendors' libraries load here.
+        from takestock.core.logs import setup_logging
+        from takestock.wiring import open_services
+
+        services = open_services(gui=True)
+        setup_logging(services.paths.logs)
+        opened.append(services)
+        return services
+
+    window = MainWindow(open_services=open_library)
     window.show()
-    if os.environ.get("TAKESTOCK_GUI_SMOKE"):
-        # Used by tests: show, paint once, quit.
-        from PySide6.QtCore import QTimer
-
-        QTimer.singleShot(200, app.quit)
+    if os.environ.get("TAKESTOCK_STARTUP_PROBE"):
+        _probe_first_paint(window, app)
     try:
         return app.exec()
     finally:
         window.shutdown()
-        services.close()
+        for services in opened:
+            services.close()

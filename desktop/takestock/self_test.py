@@ -42,7 +42,7 @@ def run_self_test() -> int:
     out = home / "self-test"
     out.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    services = open_services()
+    services = open_services(gui=True)
     window = MainWindow(services)
     window.resize(1280, 800)
     window.show()

@@ -69,7 +69,8 @@ class Services:
         self.store.close()
 
 
-def open_services(environ: Mapping[str, str] | None = None) -> Services:
+def open_services(environ: Mapping[str, str] | None = None, *, gui: bool = False) -> Services:
+    """Everything a face needs; ``gui`` keeps CPU-heavy work off the UI's process."""
     env = os.environ if environ is None else environ
     paths = data_paths().ensure()
     catalog = load_catalog(paths.catalog_overrides)
@@ -78,7 +79,7 @@ def open_services(environ: Mapping[str, str] | None = None) -> Services:
         store=open_store(paths.database),
         library=MediaLibrary(paths),
         catalog=catalog,
-        adapters=build_adapters(catalog, paths, env),
+        adapters=build_adapters(catalog, paths, env, cpu_work_in_processes=gui),
         credentials=CredentialStore(env),
         environ=env,
         plan_books=load_plan_books(),

@@ -158,13 +158,14 @@ def _rows(rng: random.Random, takes: int) -> tuple[list[tuple[Any, ...]], list[t
     return requests, take_rows
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    root = tmp_path_factory.mktemp("bench-library") / "home"
-    paths = DataPaths(root).ensure()
-    store = open_store(paths.database)
-    requests, take_rows = _rows(random.Random(SEED), TAKES)
-    started = time.perf_counter()
+def build_library(
+    root: Path, takes: int, store: Store | None = None
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A library of ``takes`` realistic takes at ``root`` (no media files); other
+    benchmarks use it too."""
+    own = store is None
+    store = store or open_store(DataPaths(root).ensure().database)
+    requests, take_rows = _rows(random.Random(SEED), takes)
     with store.tx() as conn:
         conn.executemany(
             "INSERT INTO request(id, prompt_version_id, prompt, params, created_at)"
@@ -178,8 +179,20 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             take_rows,
         )
-    insert_s = time.perf_counter() - started
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if own:
+        store.close()
+    return requests, take_rows
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    root = tmp_path_factory.mktemp("bench-library") / "home"
+    paths = DataPaths(root).ensure()
+    store = open_store(paths.database)
+    started = time.perf_counter()
+    requests, take_rows = build_library(root, TAKES, store)
+    insert_s = time.perf_counter() - started
     prompts = {r[0]: r[2] for r in requests}
     yield Library(
         root=root,

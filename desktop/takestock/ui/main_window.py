@@ -1,14 +1,21 @@
-"""The main window: a sidebar of screens, one shown at a time, and the status bar."""
+"""The main window: a sidebar of screens, one shown at a time, and the status bar.
+
+It paints at once and opens the library right after: this module imports nothing
+heavier than Qt, and the screens, the engine and the core (httpx, PyAV, keyring) load
+after the first paint, so start-up stays near a bare Qt window's.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -17,73 +24,126 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from takestock.core.jobs import JobEvent
-from takestock.ui.bridge import EngineBridge
-from takestock.ui.screens.generate import GenerateScreen
-from takestock.ui.screens.library import LibraryScreen
-from takestock.ui.screens.queue import QueueScreen
-from takestock.wiring import Services
+if TYPE_CHECKING:
+    from takestock.core.jobs import JobEvent
+    from takestock.ui.bridge import EngineBridge
+    from takestock.wiring import Services
 
 __all__ = ["MainWindow"]
 
-ScreenFactory = Callable[[Services, EngineBridge], QWidget]
+#: (key, title, "module:Class"): screens are imported when the library opens.
+SCREENS: list[tuple[str, str, str]] = [
+    ("generate", "Generate", "takestock.ui.screens.generate:GenerateScreen"),
+    ("queue", "Queue", "takestock.ui.screens.queue:QueueScreen"),
+    ("library", "Library", "takestock.ui.screens.library:LibraryScreen"),
+]
+
+
+def _screen_class(path: str) -> Callable[..., QWidget]:
+    module, _, name = path.partition(":")
+    factory: Callable[..., QWidget] = getattr(importlib.import_module(module), name)
+    return factory
 
 
 class MainWindow(QMainWindow):
     """Hosts the screens; screens talk to the core and to the engine's bridge.
 
+    Give it open ``services`` (tests, the self-test), or an ``open_services`` function
+    to call after the first paint (the app).
+
     Attributes:
-        bridge: the engine running on its own thread.
+        bridge: the engine on its own thread (set once the library is open).
         screens: screen widgets by key ("generate", "queue", ...).
+
+    Signals:
+        ready(): the library is open and every screen is built.
     """
 
-    def __init__(self, services: Services) -> None:
+    ready = Signal()
+
+    def __init__(
+        self,
+        services: Services | None = None,
+        *,
+        open_services: Callable[[], Services] | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("Takestock")
-        self._services = services
-        self.bridge = EngineBridge(services, self)
         self.screens: dict[str, QWidget] = {}
+        self.bridge: EngineBridge | None = None
+        self._services: Services | None = None
         self._nav = QListWidget()
-        self._nav.setFixedWidth(150)
+        self._nav.setFixedWidth(160)
+        for key, title, _ in SCREENS:
+            item = QListWidgetItem(self.tr(title))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self._nav.addItem(item)
         self._stack = QStackedWidget()
-        for key, title, factory in self._screen_list():
-            self._add_screen(key, title, factory)
+        self._opening = QLabel(self.tr("Opening your library…"))
+        self._opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._stack.addWidget(self._opening)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._nav)
         layout.addWidget(self._stack, 1)
         self.setCentralWidget(central)
+        self._restore_geometry()
+        self._open_after_paint = open_services
+        if services is not None:
+            self._open(services)
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        # Open the library once the window is on screen: a timer set before show()
+        # would fire before the first paint.
+        pending, self._open_after_paint = self._open_after_paint, None
+        if pending is not None:
+            QTimer.singleShot(0, lambda: self._open_later(pending))
+
+    # -------------------------------------------------------------- opening
+
+    def _open_later(self, open_services: Callable[[], Services]) -> None:
+        from takestock.core.errors import TakestockError
+
+        try:
+            services = open_services()
+        except TakestockError as exc:
+            QMessageBox.critical(self, exc.title, exc.message)
+            self.close()
+            return
+        self._open(services)
+
+    def _open(self, services: Services) -> None:
+        from takestock.ui.bridge import EngineBridge
+
+        self._services = services
+        self.bridge = EngineBridge(services, self)
+        self._stack.removeWidget(self._opening)
+        self._opening.deleteLater()
+        for key, _, path in SCREENS:
+            screen = _screen_class(path)(services, self.bridge)
+            self.screens[key] = screen
+            self._stack.addWidget(screen)
         self.statusBar().showMessage(str(services.paths.root))
         self._connect_signals()
-        self._restore_layout()
+        self._restore_screen()
         self.bridge.start()
-
-    def _screen_list(self) -> list[tuple[str, str, ScreenFactory]]:
-        return [
-            ("generate", self.tr("Generate"), GenerateScreen),
-            ("queue", self.tr("Queue"), QueueScreen),
-            ("library", self.tr("Library"), LibraryScreen),
-        ]
-
-    def _add_screen(self, key: str, title: str, factory: ScreenFactory) -> None:
-        screen = factory(self._services, self.bridge)
-        self.screens[key] = screen
-        self._stack.addWidget(screen)
-        item = QListWidgetItem(title)
-        item.setData(Qt.ItemDataRole.UserRole, key)
-        self._nav.addItem(item)
+        self.ready.emit()
 
     def _connect_signals(self) -> None:
+        assert self.bridge is not None
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
-        generate = self.screens["generate"]
-        if isinstance(generate, GenerateScreen):
-            generate.queued.connect(lambda _ids: self.show_screen("queue"))
+        queued = getattr(self.screens.get("generate"), "queued", None)
+        if queued is not None:
+            queued.connect(lambda _ids: self.show_screen("queue"))
         for index in range(min(9, self._nav.count())):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self._nav.setCurrentRow(i))
+
+    # -------------------------------------------------------------- screens
 
     def show_screen(self, key: str) -> None:
         self._nav.setCurrentRow(list(self.screens).index(key))
@@ -98,21 +158,26 @@ class MainWindow(QMainWindow):
     def _on_failed(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
 
-    def _restore_layout(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("main/geometry")
+    # -------------------------------------------------------------- layout
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        screen = settings.value("main/screen", "generate")
+
+    def _restore_screen(self) -> None:
+        screen = QSettings().value("main/screen", "generate")
         self.show_screen(screen if screen in self.screens else "generate")
 
     def closeEvent(self, event: Any) -> None:
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
-        settings.setValue("main/screen", self.current_screen())
+        if self.screens:
+            settings.setValue("main/screen", self.current_screen())
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        self.bridge.shutdown()
+        if self.bridge is not None:
+            self.bridge.shutdown()

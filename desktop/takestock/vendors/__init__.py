@@ -23,6 +23,8 @@ class AdapterEnv:
 
     paths: DataPaths
     environ: Mapping[str, str]
+    #: Keep CPU-heavy work (the sandbox's rendering) out of this process: the GUI.
+    cpu_work_in_processes: bool = False
 
     def number(self, name: str, default: float) -> float:
         raw = self.environ.get(name)
@@ -40,6 +42,7 @@ def _sandbox(vendor: VendorSpec, env: AdapterEnv) -> VendorAdapter:
     settings = SandboxSettings(
         latency_s=env.number("TAKESTOCK_SANDBOX_LATENCY", 3.0),
         download_s=env.number("TAKESTOCK_SANDBOX_DOWNLOAD_SECONDS", 0.0),
+        render_in_process=env.cpu_work_in_processes,
     )
     return SandboxAdapter(vendor, SandboxService(env.paths.sandbox, settings))
 
@@ -106,7 +109,12 @@ class AdapterRegistry(Mapping[str, VendorAdapter]):
 
 
 def build_adapters(
-    catalog: Catalog, paths: DataPaths, environ: Mapping[str, str] | None = None
+    catalog: Catalog,
+    paths: DataPaths,
+    environ: Mapping[str, str] | None = None,
+    *,
+    cpu_work_in_processes: bool = False,
 ) -> AdapterRegistry:
     """An adapter for every catalog vendor that has a protocol module (built lazily)."""
-    return AdapterRegistry(catalog, AdapterEnv(paths, os.environ if environ is None else environ))
+    env = AdapterEnv(paths, os.environ if environ is None else environ, cpu_work_in_processes)
+    return AdapterRegistry(catalog, env)

@@ -17,8 +17,11 @@ The rendering happens when a poll first finds the task due, in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
+import functools
 import json
+import multiprocessing
 import os
 import threading
 import time
@@ -67,6 +70,9 @@ class SandboxSettings:
     latency_s: float = 3.0
     download_s: float = 0.0
     daily_free: float = 100.0
+    #: Render in a separate process, as a remote vendor would: the GUI keeps its UI
+    #: thread free of Pillow's and PyAV's hold on the interpreter lock.
+    render_in_process: bool = False
 
 
 class SandboxService:
@@ -196,8 +202,11 @@ class SandboxService:
     def result_path(self, task_id: str) -> Path:
         return self.results / f"{task_id}.mp4"
 
-    def status(self, task_id: str, now: float | None = None) -> dict[str, Any]:
-        """The task's state; renders the clip the first time it is due."""
+    def status(
+        self, task_id: str, now: float | None = None, *, render: bool = True
+    ) -> dict[str, Any]:
+        """The task's state; renders the clip the first time it is due, or answers
+        ``rendering`` with what to render when ``render`` is false."""
         now = time.time() if now is None else now
         task = self.task(task_id)
         prompt = task["request"]["prompt"]
@@ -217,26 +226,31 @@ class SandboxService:
             return {"state": "failed", "code": code}
         result = self.result_path(task_id)
         if not result.exists():
-            self._render(task, result)
+            if not render:
+                return {"state": "rendering", "render": self.render_order(task, result)}
+            render_clip(**self.render_order(task, result))
         return {"state": "succeeded", "url": f"sandbox://{task_id}", "size": result.stat().st_size}
 
-    def _render(self, task: dict[str, Any], result: Path) -> None:
+    def render_order(self, task: dict[str, Any], result: Path) -> dict[str, Any]:
+        """``render_clip``'s arguments for a task (plain data: it may cross processes).
+
+        Two pollers may render at once (two processes); each writes its own temp file
+        and the last rename wins with identical content.
+        """
         req = GenerationRequest.from_json(task["request"])
         spec = task["render"]
         width, height = dimensions(int(spec["height_px"]), spec["aspect"])
-        # Two pollers may render at once (two processes); each writes its own temp file
-        # and the last rename wins with identical content.
-        render_clip(
-            result,
-            prompt=req.prompt,
-            duration_s=float(spec["duration_s"]),
-            width=width,
-            height=height,
-            audio=bool(req.audio),
-            seed=req.seed,
-            image=req.image,
-            last_frame=req.last_frame,
-        )
+        return {
+            "dest": result,
+            "prompt": req.prompt,
+            "duration_s": float(spec["duration_s"]),
+            "width": width,
+            "height": height,
+            "audio": bool(req.audio),
+            "seed": req.seed,
+            "image": req.image,
+            "last_frame": req.last_frame,
+        }
 
 
 class SandboxAdapter(BaseAdapter):
@@ -249,7 +263,16 @@ class SandboxAdapter(BaseAdapter):
         super().__init__(vendor)
         self.service = service
         # Rendering is CPU-bound: no more renders at once than cores.
-        self._renders = asyncio.Semaphore(max(1, (os.cpu_count() or 2) - 1))
+        self._workers = max(1, (os.cpu_count() or 2) - 1)
+        self._renders = asyncio.Semaphore(self._workers)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _render_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: a fork of a process running Qt and threads is not safe.
+            context = multiprocessing.get_context("spawn")
+            self._pool = concurrent.futures.ProcessPoolExecutor(self._workers, context)
+        return self._pool
 
     async def submit(
         self, ctx: CallContext, request: GenerationRequest, client_request_id: str
@@ -270,8 +293,17 @@ class SandboxAdapter(BaseAdapter):
         return TaskHandle(task_id)
 
     async def poll(self, ctx: CallContext, handle: TaskHandle) -> TaskStatus:
+        in_process = self.service.settings.render_in_process
         async with self._renders:
-            raw = await asyncio.to_thread(self.service.status, handle.task_id)
+            raw = await asyncio.to_thread(
+                self.service.status, handle.task_id, render=not in_process
+            )
+            if raw["state"] == "rendering":
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(
+                    self._render_pool(), functools.partial(render_clip, **raw["render"])
+                )
+                raw = await asyncio.to_thread(self.service.status, handle.task_id)
         state = raw["state"]
         if state == "succeeded":
             return TaskStatus(

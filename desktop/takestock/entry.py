@@ -1,0 +1,24 @@
+"""The ``takestock`` command's entry point.
+
+The desktop app is started without importing the command line (which imports the whole
+core): the window paints first and the core loads after. Everything else goes to
+``takestock.cli``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args == ["gui"]:
+        from takestock.app import run_gui
+
+        return run_gui()
+    from takestock.cli import main as cli_main
+
+    return cli_main(args)
