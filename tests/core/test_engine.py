@@ -544,3 +544,20 @@ def test_a_refresh_can_drop_a_resolution(kit):
     asyncio.run(k.engine().refresh_models(VENDOR_ID))
     saved = json.loads(k.paths.catalog_overrides.read_text())[VENDOR_ID]["models"]["gv-1"]
     assert saved["resolutions"] == {"480p": 480, "720p": None}
+
+
+def test_forgotten_secrets_are_read_again(kit):
+    k = kit()
+    engine = k.engine()
+    creds = engine.credentials
+    assert isinstance(creds, StaticCredentials)
+
+    async def key_seen() -> str:
+        async with engine.running():
+            return engine._context_for(VENDOR_ID, None).secrets["api_key"]
+
+    assert asyncio.run(key_seen()) == "test-key"
+    creds.secrets[VENDOR_ID]["api_key"] = "rotated-key"
+    assert asyncio.run(key_seen()) == "test-key"  # cached for the engine's life
+    engine.forget_secrets(VENDOR_ID)
+    assert asyncio.run(key_seen()) == "rotated-key"

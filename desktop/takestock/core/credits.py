@@ -585,6 +585,8 @@ def adjust(
     """A manual change: a top-up (new bucket) when positive, a correction when negative."""
     if not reason.strip():
         raise InvalidInput("reason", "say why (it stays in the ledger)")
+    if amount == 0:
+        raise InvalidInput("amount", "is zero: nothing to adjust")
     now = time.time() if now is None else now
     get_account(store, account_id)
     with store.tx():

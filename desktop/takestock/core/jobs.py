@@ -83,7 +83,10 @@ __all__ = [
     "JobEvent",
     "PlannedTake",
     "Target",
+    "check_and_price",
     "get_job",
+    "get_jobs",
+    "job_ids",
     "list_jobs",
     "resolve_secrets",
 ]
@@ -266,6 +269,57 @@ def list_jobs(
     return [_job(r) for r in store.all(_JOB_SELECT + where + " ORDER BY job.id", params)]
 
 
+def job_ids(store: Store, *, states: Iterable[str] | None = None) -> list[int]:
+    """Ids of the jobs in ``states`` (every job when None), newest first."""
+    if states is None:
+        return [r[0] for r in store.all("SELECT id FROM job ORDER BY id DESC")]
+    wanted = list(states)
+    rows = store.all(
+        f"SELECT id FROM job WHERE state IN ({', '.join('?' * len(wanted))}) ORDER BY id DESC",
+        wanted,
+    )
+    return [r[0] for r in rows]
+
+
+def get_jobs(store: Store, ids: Iterable[int]) -> dict[int, Job]:
+    """The jobs with these ids, by id (one query; missing ids are left out)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[int, Job] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = store.all(_JOB_SELECT + f" WHERE job.id IN ({', '.join('?' * len(chunk))})", chunk)
+        out.update((r["id"], _job(r)) for r in rows)
+    return out
+
+
+def check_and_price(
+    adapter: VendorAdapter | None,
+    request: GenerationRequest,
+    vendor: VendorSpec,
+    model: ModelSpec,
+    *,
+    web_book: credits.PlanBook | None = None,
+) -> Estimate:
+    """Validate one take of ``request`` on ``model`` and price it; raises InvalidInput.
+
+    Without an adapter (a web-only account of a vendor Takestock cannot talk to) the
+    catalog's common limits and prices hold. ``web_book`` is the plan book of a web-only
+    account's site, which may bill in its own unit.
+    """
+    if adapter is not None:
+        adapter.validate(request, model)
+        estimate = adapter.estimate(request, model)
+    else:
+        validate_common(request, model, vendor.name)
+        estimate = estimate_from_catalog(request, model, vendor)
+    if web_book is not None and web_book.unit != estimate.unit:
+        # The catalog prices the API; the site charges in its own credits, at prices
+        # vendors do not publish. Nothing is held; the ledger records what the site
+        # charged when the user says so.
+        estimate = Estimate(0.0, web_book.unit)
+    return estimate
+
+
 def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) -> dict[str, str]:
     """The vendor's secrets, asking no more than one complete set requires.
 
@@ -418,18 +472,8 @@ class Engine:
             _, web = self._account_for(target)
             if adapter is None and not web:
                 raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
-            if adapter is not None:
-                adapter.validate(request, model)
-                estimate = adapter.estimate(request, model)
-            else:
-                validate_common(request, model, vendor.name)
-                estimate = estimate_from_catalog(request, model, vendor)
             book = self.plan_books.get(f"{vendor.id}/web") if web else None
-            if book is not None and book.unit != estimate.unit:
-                # The catalog prices the API; the site charges in its own credits, at
-                # prices vendors do not publish. Nothing is held; the ledger records what
-                # the site charged when the user says so.
-                estimate = Estimate(0.0, book.unit)
+            estimate = check_and_price(adapter, request, vendor, model, web_book=book)
             if vendor.secrets and not web:
                 found = resolve_secrets(self.credentials, vendor, target.account or "default")
                 missing = vendor.missing_secrets(found)
@@ -926,26 +970,83 @@ class Engine:
         job = get_job(self.store, job_id)
         if not job.manual or job.state != "running":
             raise InvalidInput("job", f"job {job_id} is not waiting for a file")
+        return self._finish_with_file(job, path)
+
+    def _finish_with_file(self, job: Job, path: Path) -> int:
+        """The file becomes the job's take and the job is charged; the job must still be
+        in the state it was read in (a cancel from elsewhere wins)."""
         stored = self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
         now = self._clock()
         with self.store.tx():
-            self.store.execute(
-                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ? WHERE id = ?",
-                (now, now, job_id),
-            )
+            moved = self.store.execute(
+                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ?, error = NULL,"
+                " error_kind = NULL WHERE id = ? AND state = ?",
+                (now, now, job.id, job.state),
+            ).rowcount
+            if not moved:
+                raise InvalidInput("job", f"job {job.id} changed meanwhile; look again")
             take_id = insert_take(
                 self.store,
                 stored,
                 self.library.root,
                 vendor=job.vendor,
                 model=job.model,
-                job_id=job_id,
+                job_id=job.id,
                 request_id=job.request_id,
                 original_name=path.name,
             )
-            self._settle(job_id, made=True)
-        self._emit(JobEvent(job_id, "done", take_id=take_id))
+            self._settle(job.id, made=True)
+        self._emit(JobEvent(job.id, "done", take_id=take_id))
         return take_id
+
+    def resolve_unknown(self, job_id: int, made: bool, path: Path | None = None) -> Job:
+        """Settle a job whose create was sent but never answered: the user has looked
+        at the vendor's history and says whether the vendor made the video.
+
+        - ``made`` False: the job fails and its hold is given back (retry it to try
+          again: nothing was made, so a new create cannot pay twice).
+        - ``made`` True with ``path``: the downloaded file becomes the job's take and
+          the estimate is charged, as :meth:`attach` does.
+        - ``made`` True without a path: the job waits for the file like a web-only job
+          (attach it later, or let the watch folder offer it); the hold stays.
+
+        A file that is not a readable video is refused before anything changes.
+        """
+        job = get_job(self.store, job_id)
+        if job.state != "unknown":
+            raise InvalidInput(
+                "job", f"job {job_id} is {job.state}; only a job in doubt (unknown) is resolved"
+            )
+        if made and path is not None:
+            self._finish_with_file(job, path)
+        elif made:
+            self._transition(
+                job_id,
+                "unknown",
+                "running",
+                manual=1,
+                finished_at=None,
+                error=None,
+                error_kind=None,
+                vendor_state="made; waiting for the file",
+            )
+        else:
+            with self.store.tx():
+                if self._transition(
+                    job_id,
+                    "unknown",
+                    "failed",
+                    error="The vendor made nothing (checked by you); the hold was given back.",
+                    error_kind="not_made",
+                ):
+                    self._settle(job_id, made=False)
+        return get_job(self.store, job_id)
+
+    def forget_secrets(self, vendor_id: str | None = None) -> None:
+        """Drop cached keys (one vendor's, or all) so the next call reads them anew:
+        a key set, rotated or removed in Settings takes effect at once."""
+        for key in [k for k in self._secrets if vendor_id is None or k[0] == vendor_id]:
+            del self._secrets[key]
 
     async def refresh_models(self, vendor_id: str) -> dict[str, list[str]] | None:
         """Bring the user's catalog up to date with the models the vendor lists now.

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from takestock.core.jobs import JobEvent
     from takestock.ui.bridge import EngineBridge
+    from takestock.ui.tray import TrayNotifier
     from takestock.wiring import Services
 
 __all__ = ["MainWindow"]
@@ -36,6 +37,8 @@ SCREENS: list[tuple[str, str, str]] = [
     ("generate", "Generate", "takestock.ui.screens.generate:GenerateScreen"),
     ("queue", "Queue", "takestock.ui.screens.queue:QueueScreen"),
     ("library", "Library", "takestock.ui.screens.library:LibraryScreen"),
+    ("credits", "Credits", "takestock.ui.screens.credits:CreditsScreen"),
+    ("settings", "Settings", "takestock.ui.screens.settings:SettingsScreen"),
 ]
 
 
@@ -71,9 +74,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Takestock")
         self.screens: dict[str, QWidget] = {}
         self.bridge: EngineBridge | None = None
+        self.tray: TrayNotifier | None = None
         self._services: Services | None = None
         self._nav = QListWidget()
-        self._nav.setFixedWidth(160)
+        self._nav.setFixedWidth(170)
+        self._nav.setObjectName("sidebar")
+        self._nav.setStyleSheet(
+            "#sidebar { border: none; font-size: 11pt; }#sidebar::item { padding: 9px 14px; }"
+        )
         for key, title, _ in SCREENS:
             item = QListWidgetItem(self.tr(title))
             item.setData(Qt.ItemDataRole.UserRole, key)
@@ -126,16 +134,20 @@ class MainWindow(QMainWindow):
             self.screens[key] = screen
             self._stack.addWidget(screen)
         self.statusBar().showMessage(str(services.paths.root))
+        from takestock.ui.tray import TrayNotifier
+
+        self.tray = TrayNotifier(services, self.bridge, parent=self)
         self._connect_signals()
         self._restore_screen()
         self.bridge.start()
         self.ready.emit()
 
     def _connect_signals(self) -> None:
-        assert self.bridge is not None
+        assert self.bridge is not None and self.tray is not None
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
+        self.tray.open_requested.connect(self._bring_to_front)
         queued = getattr(self.screens.get("generate"), "queued", None)
         if queued is not None:
             queued.connect(lambda _ids: self.show_screen("queue"))
@@ -154,6 +166,11 @@ class MainWindow(QMainWindow):
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
             self.statusBar().showMessage(self.tr("Take %s is ready") % event.take_id, 5000)
+
+    def _bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def _on_failed(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
@@ -179,5 +196,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        # The tray checks expiring credits on a timer: stop it before the store closes.
+        if self.tray is not None:
+            self.tray.shutdown()
         if self.bridge is not None:
             self.bridge.shutdown()

@@ -1,0 +1,1374 @@
+"""Credits: every account's balance by bucket, what lapses when, today's free points,
+spending over time, and reconciliation with the balance the vendor shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+import zoneinfo
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import (
+    QDate,
+    QDateTime,
+    QLocale,
+    QMargins,
+    QObject,
+    QRectF,
+    QSize,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QHideEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTimeEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from takestock.core import credits, planner
+from takestock.core.credits import Account, add_account, set_rule
+from takestock.core.errors import InvalidInput, TakestockError
+from takestock.core.grants import GrantRule, materialise
+from takestock.core.jobs import JobEvent
+from takestock.core.planner import ResetSuggestion
+from takestock.core.spending import (
+    VendorSpend,
+    account_rules,
+    close_account,
+    daily_spend,
+    spend_summary,
+    window_start,
+)
+from takestock.core.store import Store
+from takestock.ui.bridge import EngineBridge
+from takestock.ui.credits_models import (
+    URGENT_HOURS,
+    AccountsModel,
+    BucketsModel,
+    amount_text,
+    until_text,
+    when_text,
+)
+from takestock.ui.screens.queue import table_view
+from takestock.wiring import Services
+
+__all__ = [
+    "AddAccountDialog",
+    "AdjustDialog",
+    "CloseAccountDialog",
+    "CreditsScreen",
+    "ExpiryTimeline",
+    "FormDialog",
+    "ObserveDialog",
+    "RuleDialog",
+    "SpendChart",
+    "TimelineItem",
+    "deliver",
+]
+
+T = TypeVar("T")
+
+#: Zones offered first for resets; every other zone can be typed or picked below them.
+COMMON_ZONES = (
+    "UTC",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "America/Los_Angeles",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+)
+SPEND_DAYS = 30
+REFRESH_DEBOUNCE_MS = 300
+
+
+def deliver(future: Future[T], context: QObject, slot: Callable[[Future[T]], None]) -> None:
+    """Call ``slot(future)`` on the UI thread once ``future`` is done.
+
+    The call is dropped if ``context`` was deleted in the meantime (a closed screen).
+    """
+
+    def done(f: Future[T]) -> None:
+        with suppress(RuntimeError):  # context's C++ object is gone
+            QTimer.singleShot(0, context, lambda: slot(f))
+
+    future.add_done_callback(done)
+
+
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    rest = sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    return (*COMMON_ZONES, *rest)
+
+
+def _zone_box(current: str | None, blank: str) -> QComboBox:
+    """An editable combo of time zones; the first entry (empty) means ``blank``."""
+    box = QComboBox()
+    box.setEditable(True)
+    box.addItem("")
+    box.addItems(list(_zones()))
+    box.setItemData(0, blank, Qt.ItemDataRole.ToolTipRole)
+    _line(box).setPlaceholderText(blank)
+    completer = QCompleter(list(_zones()), box)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    box.setCompleter(completer)
+    box.setCurrentText(current or "")
+    return box
+
+
+def _day_text(day: dt.date, pattern: str) -> str:
+    """A date in the user's language, e.g. "Thu 26" for ``ddd d``."""
+    return QLocale().toString(QDate(day.year, day.month, day.day), pattern)
+
+
+def _line(box: QComboBox) -> QLineEdit:
+    edit = box.lineEdit()
+    assert edit is not None, "an editable combo box"
+    return edit
+
+
+def _fit_rows(view: QTableView, rows: int, least: int = 3, most: int = 8) -> None:
+    """Make ``view`` as tall as its rows (within ``least``..``most``), no empty acre."""
+    shown = min(max(rows, least), most)
+    row_height = view.verticalHeader().defaultSectionSize()
+    frame = 2 * view.frameWidth()
+    header = view.horizontalHeader().sizeHint().height()
+    view.setFixedHeight(header + shown * row_height + frame + 2)
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828;")
+    label.hide()
+    return label
+
+
+class FormDialog(QDialog):
+    """A form with OK/Cancel whose OK asks the screen first.
+
+    OK emits ``submitted``; the screen does the work and closes the dialog with
+    ``accept()``, or leaves it open with ``show_error()``.
+
+    Signals:
+        submitted(): OK was pressed.
+    """
+
+    submitted = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None, ok_text: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.form = QFormLayout()
+        self.error = _error_label()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        if ok_text:
+            self.ok_button.setText(ok_text)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+
+    def _submit(self) -> None:
+        self.error.hide()
+        self.submitted.emit()
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+
+class AddAccountDialog(FormDialog):
+    """A vendor (from the catalog and the shipped plan books), name, kind, plan, zone."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Add an account"), parent, self.tr("Add"))
+        self._services = services
+        self.vendor = QComboBox()
+        for vendor_id, name in self._vendors():
+            self.vendor.addItem(name, vendor_id)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText(self.tr("e.g. main, work, cn-site"))
+        self.kind = QComboBox()
+        self.kind.addItem(self.tr("API (a developer key)"), "api")
+        self.kind.addItem(self.tr("Web or app membership"), "web")
+        self.plan = QComboBox()
+        self.timezone = _zone_box(None, self.tr("the vendor's zone, where known"))
+        self.region = QComboBox()
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setStyleSheet("color: palette(mid);")
+        self.form.addRow(self.tr("Vendor"), self.vendor)
+        self.form.addRow(self.tr("Name"), self.name)
+        self.form.addRow(self.tr("Kind"), self.kind)
+        self.form.addRow(self.tr("Plan"), self.plan)
+        self.form.addRow(self.tr("Time zone of resets"), self.timezone)
+        self.form.addRow(self.tr("Region"), self.region)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, self.about)
+        self.setMinimumWidth(520)
+        self.vendor.currentIndexChanged.connect(self._update_choices)
+        self.kind.currentIndexChanged.connect(self._update_choices)
+        self._update_choices()
+
+    def _vendors(self) -> list[tuple[str, str]]:
+        names = {v.id: v.name for v in self._services.catalog}
+        for book in self._services.plan_books.values():
+            names.setdefault(book.vendor, book.name)
+        return sorted(((vid, f"{name} ({vid})") for vid, name in names.items()), key=str)
+
+    def select(self, vendor: str, kind: str) -> None:
+        self.vendor.setCurrentIndex(self.vendor.findData(vendor))
+        self.kind.setCurrentIndex(self.kind.findData(kind))
+
+    def _update_choices(self) -> None:
+        vendor, kind = self.vendor.currentData(), self.kind.currentData()
+        book = self._services.plan_books.get(f"{vendor}/{kind}")
+        self.plan.clear()
+        self.plan.addItem(self.tr("no plan (I'll state the rules)"), None)
+        if book is not None:
+            for plan_id, plan in book.plans.items():
+                self.plan.addItem(plan.label, plan_id)
+            self.plan.setCurrentIndex(1 if book.plans else 0)
+            self.about.setText(
+                self.tr("Plans as of %1 — %2").replace("%1", book.as_of).replace("%2", book.source)
+            )
+        else:
+            self.about.setText(
+                self.tr(
+                    "No plans shipped for this vendor and kind: add the account without a "
+                    "plan, then state its rules or top it up."
+                )
+            )
+        spec = self._services.catalog.vendors.get(vendor)
+        self.region.clear()
+        for region in spec.base_urls if spec else ("default",):
+            self.region.addItem(region)
+        _line(self.timezone).setPlaceholderText(
+            book.timezone
+            if book and book.timezone
+            else self.tr("not published: say it, or let Takestock learn it")
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor.currentData(),
+            "name": self.name.text().strip(),
+            "kind": self.kind.currentData(),
+            "plan": self.plan.currentData(),
+            "timezone": self.timezone.currentText().strip() or None,
+            "region": self.region.currentText() or "default",
+        }
+
+
+class AdjustDialog(FormDialog):
+    """A top-up (positive, a new bucket that may expire) or a correction (negative)."""
+
+    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
+        super().__init__(
+            self.tr("Top up or adjust %1").replace("%1", f"{account.vendor} / {account.name}"),
+            parent,
+        )
+        self.amount = QDoubleSpinBox()
+        self.amount.setRange(-10_000_000, 10_000_000)
+        self.amount.setDecimals(2)
+        self.amount.setSuffix(f" {account.unit}")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(
+            self.tr("e.g. bought a 1,000-credit pack (it stays in the ledger)")
+        )
+        self.kind = QComboBox()
+        for kind, label in (
+            ("top_up", self.tr("top-up (bought)")),
+            ("promo", self.tr("promo")),
+            ("bonus", self.tr("bonus")),
+        ):
+            self.kind.addItem(label, kind)
+        self.expires = QCheckBox(self.tr("Expires"))
+        self.expires_at = QDateTimeEdit(QDateTime.currentDateTime().addDays(30))
+        self.expires_at.setCalendarPopup(True)
+        self.expires_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.expires_at.setEnabled(False)
+        expiry = QHBoxLayout()
+        expiry.addWidget(self.expires)
+        expiry.addWidget(self.expires_at, 1)
+        self.form.addRow(self.tr("Amount (negative corrects)"), self.amount)
+        self.form.addRow(self.tr("Reason"), self.reason)
+        self.form.addRow(self.tr("Kind"), self.kind)
+        self.form.addRow(self.tr("Expiry"), expiry)
+        self.setMinimumWidth(440)
+        self.expires.toggled.connect(self.expires_at.setEnabled)
+        self.amount.valueChanged.connect(self._update)
+
+    def _update(self) -> None:
+        grant = self.amount.value() > 0
+        self.kind.setEnabled(grant)
+        self.expires.setEnabled(grant)
+        self.expires_at.setEnabled(grant and self.expires.isChecked())
+
+    def values(self) -> dict[str, Any]:
+        expires = self.expires.isChecked() and self.amount.value() > 0
+        return {
+            "amount": self.amount.value(),
+            "reason": self.reason.text().strip(),
+            "kind": self.kind.currentData(),
+            "expires_at": float(self.expires_at.dateTime().toSecsSinceEpoch()) if expires else None,
+        }
+
+
+class RuleDialog(FormDialog):
+    """A grant rule: how many free points a day (or a month), when they reset, where."""
+
+    PERIODS = ("daily", "monthly", "once")
+    KINDS = ("daily_free", "monthly", "promo", "bonus", "one_time")
+
+    def __init__(
+        self, account: Account, rules: Sequence[GrantRule], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(
+            self.tr("State a rule for %1").replace("%1", f"{account.vendor} / {account.name}"),
+            parent,
+            self.tr("Save rule"),
+        )
+        self._rules = {r.key: r for r in rules}
+        self.key = QComboBox()
+        self.key.setEditable(True)
+        self.key.addItems(sorted({"daily", *self._rules}))
+        self.kind = QComboBox()
+        self.kind.addItems(list(self.KINDS))
+        self.amount = QDoubleSpinBox()
+        self.amount.setRange(0, 10_000_000)
+        self.amount.setDecimals(2)
+        self.amount.setSuffix(f" {account.unit}")
+        self.period = QComboBox()
+        self.period.addItems(list(self.PERIODS))
+        self.reset = QTimeEdit(QTime(0, 0))
+        self.reset.setDisplayFormat("HH:mm")
+        self.timezone = _zone_box(account.timezone, self.tr("required for daily and monthly"))
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.form.addRow(self.tr("Rule"), self.key)
+        self.form.addRow(self.tr("Kind"), self.kind)
+        self.form.addRow(self.tr("Amount each period"), self.amount)
+        self.form.addRow(self.tr("Period"), self.period)
+        self.form.addRow(self.tr("Resets at"), self.reset)
+        self.form.addRow(self.tr("In time zone"), self.timezone)
+        self.form.addRow(self.note)
+        self.setMinimumWidth(440)
+        self.key.currentTextChanged.connect(self._fill)
+        self._fill(self.key.currentText())
+
+    def _fill(self, key: str) -> None:
+        rule = self._rules.get(key)
+        if rule is None:
+            self.note.setText(self.tr("A new rule."))
+            return
+        self.kind.setCurrentText(rule.kind)
+        self.amount.setValue(rule.amount or 0)
+        self.period.setCurrentText(rule.period)
+        hour, _, minute = rule.reset_time.partition(":")
+        self.reset.setTime(QTime(int(hour), int(minute)))
+        self.timezone.setCurrentText(rule.timezone or "")
+        source = rule.source or self.tr("unknown")
+        missing = "" if rule.ready else self.tr(" It lacks figures, so grants nothing yet.")
+        self.note.setText(self.tr("Now from: %1.").replace("%1", source) + missing)
+
+    def values(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "key": self.key.currentText().strip(),
+            "kind": self.kind.currentText(),
+            "amount": self.amount.value(),
+            "period": self.period.currentText(),
+            "reset_time": self.reset.time().toString("HH:mm"),
+        }
+        zone = self.timezone.currentText().strip()
+        if zone:
+            fields["timezone"] = zone
+        return fields
+
+
+class ObserveDialog(FormDialog):
+    """Type the balance the vendor shows; see the drift and, where balances jump at one
+    hour, a reset time to apply (only on the user's click).
+
+    Signals:
+        apply_requested(object): the ResetSuggestion to set as the daily rule's reset.
+    """
+
+    apply_requested = Signal(object)
+
+    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
+        super().__init__(
+            self.tr("What %1 shows").replace("%1", f"{account.vendor} / {account.name}"),
+            parent,
+            self.tr("Record"),
+        )
+        self._unit = account.unit
+        self._suggestion: ResetSuggestion | None = None
+        self.amount = QDoubleSpinBox()
+        self.amount.setRange(-10_000_000, 10_000_000)
+        self.amount.setDecimals(2)
+        self.amount.setSuffix(f" {account.unit}")
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.suggestion = QLabel()
+        self.suggestion.setWordWrap(True)
+        self.apply_button = QPushButton(self.tr("Apply this reset"))
+        self.form.addRow(self.tr("Balance the vendor shows"), self.amount)
+        apply_row = QHBoxLayout()
+        apply_row.addStretch(1)
+        apply_row.addWidget(self.apply_button)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, self.outcome)
+        layout.insertWidget(2, self.suggestion)
+        layout.insertLayout(3, apply_row)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Close"))
+        self.suggestion.hide()
+        self.apply_button.hide()
+        self.setMinimumWidth(460)
+        self.apply_button.clicked.connect(self._apply)
+
+    def value(self) -> float:
+        return self.amount.value()
+
+    def show_result(
+        self, observed: float, drift: float, suggestion: ResetSuggestion | None
+    ) -> None:
+        computed = observed - drift
+        if abs(drift) < 1e-6:
+            text = self.tr("Recorded %1 %2: Takestock agrees.")
+        else:
+            text = self.tr("Recorded %1 %2; Takestock computed %3: drift %4.")
+        self.outcome.setText(
+            text.replace("%1", amount_text(observed))
+            .replace("%2", self._unit)
+            .replace("%3", amount_text(computed))
+            .replace("%4", ("+" if drift > 0 else "−") + amount_text(abs(drift)))
+        )
+        self._suggestion = suggestion
+        self.suggestion.setVisible(suggestion is not None)
+        self.apply_button.setVisible(suggestion is not None)
+        self.apply_button.setEnabled(True)
+        if suggestion is not None:
+            self.suggestion.setText(
+                self.tr(
+                    "Balances jumped around %1 %2 (%3 times): that looks like the daily "
+                    "reset. Apply it to the daily rule?"
+                )
+                .replace("%1", suggestion.reset_time)
+                .replace("%2", suggestion.timezone)
+                .replace("%3", str(suggestion.evidence))
+            )
+        self.adjustSize()
+
+    def show_applied(self) -> None:
+        self.apply_button.setEnabled(False)
+        self.suggestion.setText(self.suggestion.text() + " " + self.tr("Applied."))
+
+    def _apply(self) -> None:
+        if self._suggestion is not None:
+            self.apply_requested.emit(self._suggestion)
+
+
+class CloseAccountDialog(FormDialog):
+    """Close an account: its history stays, new jobs on it are refused."""
+
+    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
+        super().__init__(
+            self.tr("Close %1").replace("%1", f"{account.vendor} / {account.name}"),
+            parent,
+            self.tr("Close account"),
+        )
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(self.tr("e.g. cancelled the plan; the vendor shut down"))
+        explain = QLabel(
+            self.tr(
+                "Its history and takes stay; new jobs on it are refused. This cannot be undone."
+            )
+        )
+        explain.setWordWrap(True)
+        self.form.addRow(explain)
+        self.form.addRow(self.tr("Reason"), self.reason)
+        self.setMinimumWidth(420)
+
+    def values(self) -> dict[str, Any]:
+        return {"reason": self.reason.text().strip() or "closed"}
+
+
+# ----------------------------------------------------------------- the timeline
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    label: str
+    amount: float
+    unit: str
+    expires_at: float
+
+
+class ExpiryTimeline(QWidget):
+    """What lapses in the next days, drawn as bars from now to each expiry.
+
+    Red lapses within a day, amber within three, green later. Items past the horizon
+    are summed up in one line under the bars.
+    """
+
+    HORIZON_DAYS = 7
+    _ROW = 24
+    _HEADER = 22
+    _FOOTER = 20
+    _LABEL_WIDTH = 170
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[TimelineItem] = []
+        self._later: list[TimelineItem] = []
+        self._now = time.time()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_items(self, items: Sequence[TimelineItem], now: float) -> None:
+        horizon = now + self.HORIZON_DAYS * 86400
+        ordered = sorted((i for i in items if i.expires_at > now), key=lambda i: i.expires_at)
+        self._now = now
+        self._items = [i for i in ordered if i.expires_at <= horizon]
+        self._later = [i for i in ordered if i.expires_at > horizon]
+        self.setFixedHeight(self.sizeHint().height())
+        self.update()
+
+    def items(self) -> list[TimelineItem]:
+        """What lapses within the horizon, soonest first."""
+        return list(self._items)
+
+    def sizeHint(self) -> QSize:
+        rows = max(1, len(self._items))
+        return QSize(420, self._HEADER + rows * self._ROW + self._FOOTER + 4)
+
+    def _color(self, item: TimelineItem) -> QColor:
+        hours = (item.expires_at - self._now) / 3600
+        if hours < URGENT_HOURS:
+            return QColor("#e53935")
+        if hours < 72:
+            return QColor("#fb8c00")
+        return QColor("#43a047")
+
+    def _paint_axis(
+        self,
+        painter: QPainter,
+        x_at: Callable[[float], float],
+        left: int,
+        right: int,
+        rows_bottom: int,
+    ) -> None:
+        """Day ticks at local midnights, labelled with the weekday, and "now"."""
+        palette = self.palette()
+        muted = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        grid = palette.color(QPalette.ColorRole.Mid)
+        day = dt.datetime.fromtimestamp(self._now).date()
+        for offset in range(1, self.HORIZON_DAYS + 1):
+            when = dt.datetime.combine(day + dt.timedelta(days=offset), dt.time())
+            x = x_at(when.timestamp())
+            if x + 30 > right:
+                break
+            painter.setPen(grid)
+            painter.drawLine(int(x), self._HEADER - 4, int(x), rows_bottom)
+            painter.setPen(muted)
+            painter.drawText(
+                QRectF(x - 40, 2, 80, self._HEADER - 6),
+                Qt.AlignmentFlag.AlignCenter,
+                _day_text(when.date(), "ddd d"),
+            )
+        painter.setPen(muted)
+        painter.drawText(
+            QRectF(left - 30, 2, 60, self._HEADER - 6), Qt.AlignmentFlag.AlignCenter, self.tr("now")
+        )
+        painter.setPen(grid)
+        painter.drawLine(left, self._HEADER - 4, left, rows_bottom)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        muted = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        left, right = self._LABEL_WIDTH, self.width() - 12
+        span = self.HORIZON_DAYS * 86400
+        rows_bottom = self._HEADER + max(1, len(self._items)) * self._ROW
+
+        def x_at(ts: float) -> float:
+            return left + (ts - self._now) / span * (right - left)
+
+        if not self._items:
+            painter.setPen(muted)
+            painter.drawText(
+                QRectF(12, 0, self.width() - 24, self._HEADER + self._ROW),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                self.tr("Nothing lapses in the next 7 days."),
+            )
+        else:
+            self._paint_axis(painter, x_at, left, right, rows_bottom)
+        metrics = painter.fontMetrics()
+        for row, item in enumerate(self._items):
+            top = self._HEADER + row * self._ROW
+            painter.setPen(text)
+            label = metrics.elidedText(item.label, Qt.TextElideMode.ElideRight, left - 16)
+            painter.drawText(
+                QRectF(4, top, left - 12, self._ROW),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                label,
+            )
+            end = max(x_at(item.expires_at), left + 3)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._color(item))
+            painter.drawRoundedRect(QRectF(left, top + 4, end - left, self._ROW - 8), 3, 3)
+            caption = (
+                f"{amount_text(item.amount)} {item.unit} · {until_text(item.expires_at, self._now)}"
+            )
+            width = metrics.horizontalAdvance(caption) + 12
+            if end - left > width:
+                painter.setPen(QColor("white"))
+                box = QRectF(left + 6, top, end - left - 12, self._ROW)
+                align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+            else:
+                painter.setPen(text)
+                box = QRectF(end + 6, top, right - end, self._ROW)
+                align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+            painter.drawText(box, align, caption)
+        if self._later:
+            painter.setPen(muted)
+            first = self._later[0]
+            more = (
+                self.tr("Later: %1 %2 on %3")
+                .replace("%1", amount_text(first.amount))
+                .replace("%2", first.unit)
+                .replace("%3", when_text(first.expires_at))
+            )
+            if len(self._later) > 1:
+                more += self.tr(" and %n more", "", len(self._later) - 1)
+            painter.drawText(
+                QRectF(left, rows_bottom + 2, right - left, self._FOOTER),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                more,
+            )
+        painter.end()
+
+
+# ------------------------------------------------------------------- the chart
+
+
+class SpendChart(QWidget):
+    """Daily charges of the last 30 days as stacked bars, per vendor.
+
+    Vendors' credits are not worth the same, so bars of several vendors stack only in
+    money; each vendor can also be shown alone, in its own unit.
+
+    Attributes:
+        mode: the combo that picks money (data None) or one vendor (its id).
+        summary: a line per vendor: charged, on how many jobs, and its money.
+    """
+
+    def __init__(
+        self, store: Store, days: int = SPEND_DAYS, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._days = days
+        self._clock = clock
+        self._totals: list[VendorSpend] = []
+        self.mode = QComboBox()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.chart = QChart()
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.chart.setMargins(QMargins(4, 4, 4, 4))
+        self.chart.setBackgroundRoundness(0)
+        self.view = QChartView(self.chart)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumHeight(220)
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: palette(mid);")
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.view)
+        self._stack.addWidget(self.empty)
+        self._mode_row = QWidget()
+        top = QHBoxLayout(self._mode_row)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel(self.tr("Show")))
+        top.addWidget(self.mode, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._mode_row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self._stack, 1)
+        self.mode.activated.connect(lambda _i: self._draw())
+
+    def refresh(self) -> None:
+        now = self._clock()
+        self._since = window_start(self._days, now)
+        self._until = now + 1
+        self._totals = spend_summary(self._store, self._since, self._until)
+        had_choice = self.mode.count() > 0
+        chosen = self.mode.currentData()
+        self.mode.clear()
+        self.mode.addItem(self.tr("All vendors, in US$"), None)
+        for spend in self._totals:
+            self.mode.addItem(f"{spend.vendor} — {spend.unit}", spend.vendor)
+        index = self.mode.findData(chosen) if had_choice else -1
+        if index < 0:
+            priced = any((s.money or 0) > 0 for s in self._totals)
+            index = 0 if priced or not self._totals else 1
+        self.mode.setCurrentIndex(index)
+        self._mode_row.setVisible(bool(self._totals))
+        self.summary.setText(self._summary_text())
+        self._draw()
+
+    def _summary_text(self) -> str:
+        if not self._totals:
+            return ""
+        parts = []
+        for s in self._totals:
+            part = self.tr("%1: %2 %3 on %n job(s)", "", s.jobs)
+            part = part.replace("%1", s.vendor).replace("%2", amount_text(s.amount))
+            part = part.replace("%3", s.unit)
+            if s.money:
+                part += f" ≈ US${s.money:,.2f}"
+            parts.append(part)
+        return "\n".join(parts)
+
+    def _days_list(self) -> list[dt.date]:
+        first = dt.datetime.fromtimestamp(self._since).date()
+        return [first + dt.timedelta(days=i) for i in range(self._days)]
+
+    def series(self) -> dict[str, list[float]]:
+        """The bars drawn: per vendor, one value per day, oldest first."""
+        vendor = self.mode.currentData()
+        rows = daily_spend(self._store, self._since, self._until, in_money=vendor is None)
+        days = self._days_list()
+        position = {day: i for i, day in enumerate(days)}
+        out: dict[str, list[float]] = {}
+        for day, vendor_id, amount in rows:
+            if vendor is not None and vendor_id != vendor:
+                continue
+            if day in position:
+                out.setdefault(vendor_id, [0.0] * len(days))[position[day]] += amount
+        return out
+
+    def _hovered(self, status: bool, index: int, bar_set: QBarSet) -> None:
+        if not status:
+            QToolTip.hideText()
+            return
+        days = self._days_list()
+        if not 0 < index <= len(days):  # the padding categories
+            return
+        day = days[index - 1]
+        unit = "US$" if self.mode.currentData() is None else self.mode.currentText()
+        QToolTip.showText(
+            QCursor.pos(),
+            f"{_day_text(day, 'ddd d MMM')}: {bar_set.label()} {amount_text(bar_set.at(index))} "
+            f"{unit.split(' — ')[-1]}",
+        )
+
+    def _draw(self) -> None:
+        self.chart.removeAllSeries()
+        for axis in self.chart.axes():
+            self.chart.removeAxis(axis)
+        data = self.series()
+        if not data:
+            self._stack.setCurrentWidget(self.empty)
+            self.empty.setText(
+                self.tr("Nothing priced in money: pick a vendor above to see its credits.")
+                if self._totals
+                else self.tr(
+                    "No spending in the last 30 days. What your takes are charged will show "
+                    "here, per day and vendor."
+                )
+            )
+            return
+        self._stack.setCurrentWidget(self.view)
+        bars = QStackedBarSeries()
+        bars.setBarWidth(0.8)
+        # WORKAROUND: Qt Charts (6.12) never draws the first and last labels of a bar
+        # category axis whose labels are rotated; an empty category at each end keeps
+        # the first day's and today's labels on screen.
+        for vendor_id, values in sorted(data.items()):
+            bar_set = QBarSet(vendor_id)
+            bar_set.append([0.0, *values, 0.0])
+            bars.append(bar_set)
+        bars.hovered.connect(self._hovered)
+        self.chart.addSeries(bars)
+        days = self._days_list()
+        x_axis = QBarCategoryAxis()
+        x_axis.append(["\u2009", *(_day_text(d, "MMM d") for d in days), "\u2009\u2009"])
+        x_axis.setLabelsAngle(-90)
+        x_axis.setTruncateLabels(False)
+        font = x_axis.labelsFont()
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        x_axis.setLabelsFont(font)
+        x_axis.setGridLineVisible(False)
+        y_axis = QValueAxis()
+        peak = max(sum(v[i] for v in data.values()) for i in range(len(days)))
+        y_axis.setRange(0, peak * 1.15 if peak > 0 else 1)
+        y_axis.applyNiceNumbers()
+        money = self.mode.currentData() is None
+        y_axis.setLabelFormat("%.2f" if money and peak < 10 else "%.0f")
+        y_axis.setTitleText(
+            self.tr("US$ a day") if money else self.mode.currentText().split(" — ")[-1]
+        )
+        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        bars.attachAxis(x_axis)
+        bars.attachAxis(y_axis)
+        self.chart.legend().setVisible(True)
+
+
+# ------------------------------------------------------------------ the screen
+
+
+class CreditsScreen(QWidget):
+    """Accounts with their credits; what to spend first; what the vendor shows.
+
+    Attributes:
+        accounts: the accounts' model; ``accounts_view`` shows it.
+        buckets: the selected account's buckets; ``buckets_view`` shows them.
+        timeline: what the selected account loses in the next 7 days.
+        spend: daily charges of the last 30 days.
+        banner: "Expiring in the next 24 hours — spend these first", when any.
+        message: the outcome of the last action.
+        dialog: the dialog open now, if any (tests drive it).
+
+    Signals:
+        changed(): this screen changed accounts or credits.
+    """
+
+    changed = Signal()
+
+    def __init__(self, services: Services, bridge: EngineBridge) -> None:
+        super().__init__()
+        self._services = services
+        self._bridge = bridge
+        self._reconciling: set[int] = set()
+        self.dialog: QDialog | None = None
+        self.accounts = AccountsModel(services.store, services.plan_books)
+        self.buckets = BucketsModel(services.store)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DEBOUNCE_MS)
+        self._tick = QTimer(self)
+        self._tick.setInterval(60_000)
+        self._build()
+        self._connect_signals()
+        self.refresh()
+        self._tick.start()
+
+    # ---------------------------------------------------------------- layout
+
+    def _build(self) -> None:
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setStyleSheet(
+            "background: #fff3e0; color: #5d2c00; border: 1px solid #ef6c00;"
+            " border-radius: 4px; padding: 6px;"
+        )
+        self.banner.hide()
+
+        self.add_button = QPushButton(self.tr("Add account…"))
+        self.adjust_button = QPushButton(self.tr("Top up / adjust…"))
+        self.rule_button = QPushButton(self.tr("State a rule…"))
+        self.observe_button = QPushButton(self.tr("Record what the vendor shows…"))
+        self.reconcile_button = QPushButton(self.tr("Reconcile"))
+        self.close_button = QPushButton(self.tr("Close account…"))
+        actions = QHBoxLayout()
+        for button in (
+            self.add_button,
+            self.adjust_button,
+            self.rule_button,
+            self.observe_button,
+            self.reconcile_button,
+        ):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.close_button)
+
+        self.accounts_view = table_view(self.accounts)
+        self.accounts_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.accounts_view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.accounts_empty = QLabel(
+            self.tr(
+                "No accounts yet. Add the memberships and API accounts you use: Takestock "
+                "then shows their credits, what lapses when, and today's free points."
+            )
+        )
+        self.accounts_empty.setWordWrap(True)
+        self.accounts_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._accounts_stack = QStackedWidget()
+        self._accounts_stack.addWidget(self.accounts_view)
+        self._accounts_stack.addWidget(self.accounts_empty)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.buckets_view = table_view(self.buckets)
+        self.buckets_view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.buckets_empty = QLabel()
+        self.buckets_empty.setWordWrap(True)
+        self.buckets_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._buckets_stack = QStackedWidget()
+        self._buckets_stack.addWidget(self.buckets_view)
+        self._buckets_stack.addWidget(self.buckets_empty)
+        self.timeline = ExpiryTimeline()
+        self.buckets_box = QGroupBox(self.tr("Credits by bucket"))
+        left = QVBoxLayout(self.buckets_box)
+        left.addWidget(self._buckets_stack)
+        self.timeline_title = QLabel(self.tr("Lapsing in the next 7 days"))
+        left.addWidget(self.timeline_title)
+        left.addWidget(self.timeline)
+        left.addStretch(1)
+
+        self.spend = SpendChart(self._services.store)
+        spend_box = QGroupBox(self.tr("Spending, last %1 days").replace("%1", str(SPEND_DAYS)))
+        QVBoxLayout(spend_box).addWidget(self.spend)
+
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.buckets_box)
+        lower.addWidget(spend_box)
+        lower.setStretchFactor(0, 11)
+        lower.setStretchFactor(1, 9)
+        lower.setSizes([550, 450])
+
+        upper = QWidget()
+        top = QVBoxLayout(upper)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.banner)
+        top.addLayout(actions)
+        top.addWidget(self._accounts_stack, 1)
+        top.addWidget(self.message)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(upper)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _connect_signals(self) -> None:
+        self.add_button.clicked.connect(self._add_account)
+        self.adjust_button.clicked.connect(self._adjust)
+        self.rule_button.clicked.connect(self._state_rule)
+        self.observe_button.clicked.connect(self._observe)
+        self.reconcile_button.clicked.connect(self.reconcile)
+        self.close_button.clicked.connect(self._close_account)
+        self.accounts_view.selectionModel().currentRowChanged.connect(self._show_account)
+        self._bridge.job_changed.connect(self._on_job_changed)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._tick.timeout.connect(self._on_tick)
+
+    # ------------------------------------------------------------ refreshing
+
+    def selected_account(self) -> Account | None:
+        index = self.accounts_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.accounts.account(index.row())
+
+    def select_account(self, account_id: int) -> None:
+        row = self.accounts.row_of(account_id)
+        if row is not None:
+            self.accounts_view.selectRow(row)
+            self.accounts_view.setCurrentIndex(self.accounts.index(row, 0))
+
+    def refresh(self) -> None:
+        """Read everything again (materialising grants that came due)."""
+        selected = self.selected_account()
+        self.accounts.refresh()
+        has_accounts = self.accounts.rowCount() > 0
+        self._accounts_stack.setCurrentWidget(
+            self.accounts_view if has_accounts else self.accounts_empty
+        )
+        if selected is not None and self.accounts.row_of(selected.id) is not None:
+            self.select_account(selected.id)
+        elif has_accounts:
+            self.select_account(self.accounts.account(0).id)
+        self._show_account()
+        self._update_banner()
+        self.spend.refresh()
+
+    def _show_account(self) -> None:
+        account = self.selected_account()
+        self.buckets.set_account(account)
+        now = time.time()
+        if account is None:
+            self.buckets_box.setTitle(self.tr("Credits by bucket"))
+            self.buckets_empty.setText(self.tr("Select an account to see its credits by bucket."))
+        else:
+            self.buckets_box.setTitle(
+                self.tr("Credits of %1").replace("%1", f"{account.vendor} / {account.name}")
+            )
+            self.buckets_empty.setText(
+                self.tr(
+                    "No credits tracked for this account yet: top it up, state its daily "
+                    "rule, or record what the vendor shows."
+                )
+            )
+        self._buckets_stack.setCurrentWidget(
+            self.buckets_view if self.buckets.rowCount() else self.buckets_empty
+        )
+        _fit_rows(self.buckets_view, self.buckets.rowCount())
+        self._buckets_stack.setFixedHeight(self.buckets_view.height())
+        items = [
+            TimelineItem(b.label or b.kind, b.remaining, account.unit, b.expires_at)
+            for b in self.buckets.buckets()
+            if account is not None and b.expires_at is not None and b.remaining > 1e-9
+        ]
+        self.timeline.set_items(items, now)
+        self.timeline.setVisible(account is not None)
+        self.timeline_title.setVisible(account is not None)
+        self._update_buttons()
+
+    def _update_banner(self) -> None:
+        now = time.time()
+        expiring = planner.expiring_within(self._services.store, URGENT_HOURS, now)
+        if not expiring:
+            self.banner.hide()
+            return
+        lines = [
+            self.tr("%1 / %2: <b>%3 %4</b> at %5 (%6)")
+            .replace("%1", e.account.vendor)
+            .replace("%2", e.account.name)
+            .replace("%3", amount_text(e.bucket.remaining))
+            .replace("%4", e.account.unit)
+            .replace("%5", when_text(e.bucket.expires_at))
+            .replace("%6", until_text(e.bucket.expires_at, now))
+            for e in expiring
+        ]
+        self.banner.setText(
+            "<b>"
+            + self.tr("Expiring in the next 24 hours — spend these first:")
+            + "</b> "
+            + " · ".join(lines)
+        )
+        self.banner.show()
+
+    def _update_buttons(self) -> None:
+        account = self.selected_account()
+        open_account = account is not None and account.closed_at is None
+        for button in (self.adjust_button, self.rule_button, self.observe_button):
+            button.setEnabled(open_account)
+        self.close_button.setEnabled(open_account)
+        can_reconcile = (
+            account is not None
+            and open_account
+            and account.kind == "api"
+            and account.vendor in self._services.adapters
+            and account.id not in self._reconciling
+        )
+        self.reconcile_button.setEnabled(can_reconcile)
+        self.reconcile_button.setToolTip(
+            self.tr("Web accounts have no balance API: record what the vendor shows instead")
+            if account is not None and account.kind != "api"
+            else self.tr("Ask the vendor's balance API (API accounts) and compare with the ledger")
+        )
+
+    def _on_job_changed(self, event: JobEvent) -> None:
+        if self.isVisible():
+            self._refresh_timer.start()
+
+    def _on_tick(self) -> None:
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._refresh_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Hidden, nothing needs redrawing; showing again reads everything afresh.
+        self._refresh_timer.stop()
+        super().hideEvent(event)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def _done(self, dialog: QDialog, text: str) -> None:
+        dialog.accept()
+        self.dialog = None
+        self._say(text)
+        self.refresh()
+        self.changed.emit()
+
+    def _open(self, dialog: FormDialog, on_submit: Callable[[], None]) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.submitted.connect(on_submit)
+        dialog.finished.connect(lambda _r, d=dialog: self._forget(d))
+        dialog.open()
+
+    def _forget(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    # --------------------------------------------------------------- actions
+
+    def _add_account(self) -> None:
+        dialog = AddAccountDialog(self._services, self)
+        self._open(dialog, lambda: self._add_submitted(dialog))
+
+    def _add_submitted(self, dialog: AddAccountDialog) -> None:
+        v = dialog.values()
+        store = self._services.store
+        try:
+            if v["kind"] == "api" or v["region"] != "default":
+                # An API account needs a vendor Takestock speaks, in a region it has.
+                self._services.catalog.vendor(v["vendor"]).base_url(v["region"])
+            account = add_account(store, self._services.plan_books, **v)
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        text = self.tr("Added %1 account %2 (%3).").replace("%1", account.vendor)
+        text = text.replace("%2", repr(account.name)).replace("%3", account.kind)
+        missing = [r.key for r in account_rules(store, account.id) if not r.ready]
+        if missing:
+            text += " " + self.tr(
+                "Its %1 grant needs figures the vendor does not publish: use State a rule."
+            ).replace("%1", ", ".join(repr(k) for k in missing))
+        self._done(dialog, text)
+        self.select_account(account.id)
+
+    def _adjust(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = AdjustDialog(account, self)
+        self._open(dialog, lambda: self._adjust_submitted(dialog, account))
+
+    def _adjust_submitted(self, dialog: AdjustDialog, account: Account) -> None:
+        v = dialog.values()
+        if abs(v["amount"]) < 1e-9:
+            dialog.show_error(
+                self.tr("Say how much: a positive amount tops up, a negative one corrects.")
+            )
+            return
+        try:
+            credits.adjust(
+                self._services.store,
+                account.id,
+                v["amount"],
+                v["reason"],
+                kind=v["kind"],
+                expires_at=v["expires_at"],
+            )
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        sign = "+" if v["amount"] > 0 else "−"
+        self._done(
+            dialog,
+            self.tr("%1: %2 %3 (%4).")
+            .replace("%1", f"{account.vendor} / {account.name}")
+            .replace("%2", sign + amount_text(abs(v["amount"])))
+            .replace("%3", account.unit)
+            .replace("%4", v["reason"]),
+        )
+
+    def _state_rule(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = RuleDialog(account, account_rules(self._services.store, account.id), self)
+        self._open(dialog, lambda: self._rule_submitted(dialog, account))
+
+    def _rule_submitted(self, dialog: RuleDialog, account: Account) -> None:
+        fields = dialog.values()
+        store, now = self._services.store, time.time()
+        if not fields["key"]:
+            dialog.show_error(self.tr("Name the rule (e.g. daily)."))
+            return
+        try:
+            set_rule(store, account.id, now=now, source="set by the user", **fields)
+            created = materialise(store, now, account_id=account.id)
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        text = self.tr("%1: rule %2 saved; %n grant(s) added.", "", created)
+        self._done(
+            dialog,
+            text.replace("%1", f"{account.vendor} / {account.name}").replace(
+                "%2", repr(fields["key"])
+            ),
+        )
+
+    def _observe(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = ObserveDialog(account, self)
+        dialog.apply_requested.connect(
+            lambda suggestion: self._apply_reset(dialog, account, suggestion)
+        )
+        self._open(dialog, lambda: self._observe_submitted(dialog, account))
+
+    def _observe_submitted(self, dialog: ObserveDialog, account: Account) -> None:
+        store = self._services.store
+        try:
+            drift = credits.observe(store, account.id, dialog.value(), source="typed by the user")
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        dialog.show_result(dialog.value(), drift, planner.suggest_reset(store, account.id))
+        self._say(self._drift_text(account, dialog.value(), drift))
+        self.refresh()
+        self.changed.emit()
+
+    def _apply_reset(self, dialog: ObserveDialog, account: Account, s: ResetSuggestion) -> None:
+        store, now = self._services.store, time.time()
+        try:
+            set_rule(
+                store,
+                account.id,
+                now=now,
+                key="daily",
+                reset_time=s.reset_time,
+                timezone=s.timezone,
+                source=f"learned from {s.evidence} balance jumps, applied by the user",
+            )
+            materialise(store, now, account_id=account.id)
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        dialog.show_applied()
+        self._say(
+            self.tr("%1: daily reset set to %2 %3.")
+            .replace("%1", f"{account.vendor} / {account.name}")
+            .replace("%2", s.reset_time)
+            .replace("%3", s.timezone)
+        )
+        self.refresh()
+        self.changed.emit()
+
+    def _drift_text(self, account: Account, observed: float, drift: float) -> str:
+        text = self.tr("%1: the vendor shows %2 %3; Takestock computed %4; drift %5.")
+        return (
+            text.replace("%1", f"{account.vendor} / {account.name}")
+            .replace("%2", amount_text(observed))
+            .replace("%3", account.unit)
+            .replace("%4", amount_text(observed - drift))
+            .replace("%5", ("+" if drift >= 0 else "−") + amount_text(abs(drift)))
+        )
+
+    def reconcile(self) -> None:
+        """Ask the vendor's balance API off the UI thread; show observed and drift."""
+        account = self.selected_account()
+        if account is None or account.id in self._reconciling:
+            return
+        self._reconciling.add(account.id)
+        self._update_buttons()
+        asking = self.tr("Asking %1 for the balance of %2…")
+        self._say(asking.replace("%1", account.vendor).replace("%2", account.name))
+        account_id = account.id
+        future = self._bridge.run(lambda engine: engine.reconcile(account_id))
+        deliver(future, self, lambda f: self._reconciled(account, f))
+
+    def _reconciled(self, account: Account, future: Future[tuple[float, float] | None]) -> None:
+        self._reconciling.discard(account.id)
+        try:
+            result = future.result()
+        except TakestockError as exc:
+            self._say(f"{exc.title}: {exc.message}")
+            self._update_buttons()
+            return
+        except Exception as exc:  # shown, never dropped (STYLE.md 5)
+            self._say(self.tr("Reconcile failed: %1").replace("%1", repr(exc)))
+            self._update_buttons()
+            return
+        if result is None:
+            self._say(
+                self.tr("%1 has no balance API for %2: record what the vendor shows instead.")
+                .replace("%1", account.vendor)
+                .replace("%2", account.name)
+            )
+        else:
+            observed, drift = result
+            self._say(self._drift_text(account, observed, drift))
+        self.refresh()
+        self.changed.emit()
+
+    def _close_account(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = CloseAccountDialog(account, self)
+        self._open(dialog, lambda: self._close_submitted(dialog, account))
+
+    def _close_submitted(self, dialog: CloseAccountDialog, account: Account) -> None:
+        try:
+            close_account(self._services.store, account.id, dialog.values()["reason"])
+        except InvalidInput as exc:
+            dialog.show_error(exc.message)
+            return
+        self._done(
+            dialog,
+            self.tr("%1 is closed: its history stays, new jobs on it are refused.").replace(
+                "%1", f"{account.vendor} / {account.name}"
+            ),
+        )
