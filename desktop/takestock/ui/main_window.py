@@ -143,7 +143,8 @@ class MainWindow(QMainWindow):
         self.ready.emit()
 
     def _connect_signals(self) -> None:
-        assert self.bridge is not None and self.tray is not None
+        assert self.bridge is not None
+        assert self.tray is not None
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
