@@ -35,6 +35,12 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Takestock")
     app.setOrganizationName("Takestock")
+    from takestock.ui.i18n import install_translations
+
+    install_translations(app)  # after the names above: it reads the language preference
+    from takestock.ui.i18n import install_translations
+
+    install_translations(app)  # after the names above: it reads the language preference
 
     from takestock.ui.main_window import MainWindow
 

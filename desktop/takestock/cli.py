@@ -16,12 +16,12 @@ import getpass
 import json
 import logging
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from takestock import __version__, cli_credits
+from takestock import __version__, cli_credits, cli_export
+from takestock.core.claims import claim_kit
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
 from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
 from takestock.core.logs import redact, setup_logging
@@ -248,26 +248,6 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _claim_kit(services: Services, job: Job) -> str:
-    """What a vendor's support needs to refund a charge that made nothing."""
-    account = "default"
-    if job.account_id is not None:
-        account = services.store.scalar("SELECT name FROM account WHERE id = ?", (job.account_id,))
-    when = "%Y-%m-%d %H:%M:%S UTC"
-    return "\n".join(
-        [
-            f"Refund request: {job.vendor} task {job.vendor_task_id or '(no task id)'}",
-            f"Account: {account}",
-            f"Model: {job.model}",
-            f"Submitted: {time.strftime(when, time.gmtime(job.submitted_at or job.created_at))}",
-            f"Failed: {time.strftime(when, time.gmtime(job.finished_at or job.created_at))}",
-            f"Error: {job.error or 'none given'}",
-            f"Charged: {job.cost_actual:g}" if job.cost_actual else "Charged: unknown",
-            "No video was delivered for this task. Please refund the credits charged.",
-        ]
-    )
-
-
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     action = args.jobs_action
     if action == "attach":
@@ -275,7 +255,7 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
         print(f"job {args.job_id} done → take {take_id}")
         return EXIT_OK
     if action == "claim-kit":
-        print(_claim_kit(services, get_job(services.store, args.job_id)))
+        print(claim_kit(services.store, get_job(services.store, args.job_id)))
         return EXIT_OK
     if action == "resume":
         engine = services.engine(on_change=_progress_printer(not args.json))
@@ -614,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     kit.add_argument("job_id", type=int)
 
     cli_credits.add_parsers(sub, _Parser)
+    cli_export.add_parser(sub, _Parser)
 
     takes = sub.add_parser("takes", help="list takes")
     takes.add_argument("--vendor")
@@ -671,6 +652,7 @@ _COMMANDS = {
     "estimate": cmd_estimate,
     "paths": cmd_paths,
     **cli_credits.COMMANDS,
+    **cli_export.COMMANDS,
 }
 
 
