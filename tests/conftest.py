@@ -8,6 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
+from takestock.ui.qt_fixes import keep_singletons_alive
+
+# The Qt binding leaks references to None on every void call; see qt_fixes.
+keep_singletons_alive()
+
 pytest_plugins = ["tests.keyring_fixture", "tests.fakeserver.fixtures"]
 
 

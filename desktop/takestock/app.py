@@ -29,6 +29,9 @@ def _probe_first_paint(window: object, app: object) -> None:
 
 
 def run_gui(argv: list[str] | None = None) -> int:
+    from takestock.ui.qt_fixes import keep_singletons_alive
+
+    keep_singletons_alive()
     # Qt first, so the window shows before the heavier imports of the core.
     from PySide6.QtWidgets import QApplication
 

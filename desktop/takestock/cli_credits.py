@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from takestock.core import credits, planner
+from takestock.core import credits, estimates, planner
 from takestock.core.credits import add_account, balances, get_account, list_accounts, set_rule
-from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
 from takestock.core.jobs import Engine, Target
 from takestock.core.vendor import GenerationRequest
@@ -232,42 +231,31 @@ def estimate_lines(
     now = time.time()
     materialise(services.store, now)
     out = []
-    for plan in engine.plan(request, targets):
-        cost = plan.estimate.amount * count
+    priced = estimates.price_plans(
+        services.store, services.plan_books, engine.plan(request, targets), count, now=now
+    )
+    for entry in priced:
+        plan = entry.plan
         line: dict[str, Any] = {
             "vendor": plan.vendor.id,
             "model": plan.model.id,
             "count": count,
             "estimate": plan.estimate.to_json(),
-            "total": cost,
+            "total": entry.total,
         }
-        if plan.target.account:
-            choices = [
-                c
-                for c in planner.suggest_account(services.store, plan.vendor.id, cost, now)
-                if c.account.name == plan.target.account
-            ]
-        else:
-            choices = planner.suggest_account(services.store, plan.vendor.id, cost, now)
-        if choices:
-            best = choices[0]
-            book = services.plan_books.get(f"{plan.vendor.id}/{best.account.kind}")
-            buckets = balances(services.store, now, account_ids=[best.account.id]).get(
-                best.account.id, []
-            )
-            line["account"] = best.account.name
-            line["affordable"] = best.can_afford
-            line["why"] = best.reason
-            try:
-                spend = credits.plan_spend(
-                    buckets, cost, vendor_order=book.spend_order if book else ("expiring_first",)
-                )
-                labels = {b.id: f"{b.kind} {b.label}" for b in buckets}
-                line["from"] = [{"bucket": labels.get(b, "?"), "amount": a} for b, a in spend.parts]
-                line["order"] = "the vendor's" if book and book.spend_order_known else "assumed"
-            except InvalidInput as exc:
+        if entry.choice is not None and entry.funding is not None:
+            funding = entry.funding
+            line["account"] = entry.choice.account.name
+            line["affordable"] = entry.choice.can_afford
+            line["why"] = entry.choice.reason
+            if funding.problem is None:
+                line["from"] = [
+                    {"bucket": f"{p.kind} {p.label}", "amount": p.amount} for p in funding.parts
+                ]
+                line["order"] = "the vendor's" if funding.order_known else "assumed"
+            else:
                 line["from"] = []
-                line["problem"] = exc.message
+                line["problem"] = funding.problem
         out.append(line)
     return out
 

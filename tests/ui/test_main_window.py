@@ -83,10 +83,11 @@ def test_costs_follow_the_parameters(window):
 
 
 def test_screens_switch_with_ctrl_and_a_number(window, qtbot):
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_screen() == "library"
-    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_screen() == "generate"
+    for index, key in enumerate(window.screens, start=1):
+        if index > 9:
+            break
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{index}"), Qt.KeyboardModifier.ControlModifier)
+        assert window.current_screen() == key
 
 
 def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
@@ -108,3 +109,17 @@ def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
     assert folder == home / "self-test"
     shots = sorted(p.name for p in folder.glob("*.png"))
     assert {"generate.png", "queue.png", "library.png"} <= set(shots)
+
+
+def test_opening_a_take_from_the_queue_shows_it_in_the_library(window, qtbot):
+    gen, queue, library = (window.screens[k] for k in ("generate", "queue", "library"))
+    gen.prompt.setPlainText("a heron at dawn")
+    gen.duration.setCurrentText("2")
+    gen.resolution.setCurrentText("480p")
+    qtbot.mouseClick(gen.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: queue.model.job(0).take_id is not None, timeout=60_000)
+    take_id = queue.model.job(0).take_id
+    queue.open_take.emit(take_id)
+    assert window.current_screen() == "library"
+    assert library.model.take_id(library.view.currentIndex().row()) == take_id

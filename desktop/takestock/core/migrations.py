@@ -209,4 +209,19 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX take_vendor_created ON take(vendor, created_at)",
         "CREATE INDEX take_model_created ON take(model, created_at)",
     ],
+    # 4: the reasons a take is rejected (or kept): a list the user extends, seeded with
+    # core/reasons.py's DEFAULT_REASONS as they were when this shipped; and an index so
+    # that the library filters by a prompt's tag without scanning every request
+    [
+        """CREATE TABLE reason (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            position INTEGER NOT NULL
+        )""",
+        """INSERT INTO reason(name, position) VALUES
+            ('morphing', 1), ('physics', 2), ('hands', 3), ('faces', 4), ('text', 5),
+            ('lip sync', 6), ('audio', 7), ('prompt ignored', 8), ('camera', 9),
+            ('flicker', 10), ('artefacts', 11), ('style', 12)""",
+        "CREATE INDEX request_version ON request(prompt_version_id)",
+    ],
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,13 +18,21 @@ from takestock.core.store import Store
 __all__ = [
     "VERDICTS",
     "Take",
+    "TakeDetails",
+    "TakeFacets",
     "TakeFilter",
+    "count_takes",
     "get_take",
     "import_files",
     "insert_take",
     "iter_takes",
     "list_takes",
     "rate_take",
+    "rate_takes",
+    "take_details",
+    "take_facets",
+    "take_ids",
+    "takes_by_ids",
 ]
 
 Verdict = Literal["usable", "reject", "unrated"]
@@ -83,6 +91,23 @@ class Take:
 
 @dataclass(frozen=True, slots=True)
 class TakeFilter:
+    """Which takes to list; every field left at its default matches everything.
+
+    Attributes:
+        vendor: the vendor id, exactly.
+        model: the model id, exactly.
+        verdict: ``usable``, ``reject`` or ``unrated``.
+        search: words that must appear in the prompt (case-insensitive substring).
+        request_id: takes of one request (a comparison group).
+        min_stars: takes rated at least this many stars (unstarred takes never match).
+        tag: takes whose prompt (the prompt version's prompt) carries this tag
+            (case-insensitive); takes made from typed, unsaved prompts have no tags.
+        since: made at or after this time (seconds since the epoch).
+        until: made before this time (seconds since the epoch); ``since <= t < until``.
+        limit: at most this many takes (a page); ``None`` for all.
+        offset: skip this many takes first (with ``limit``).
+    """
+
     vendor: str | None = None
     model: str | None = None
     verdict: Verdict | None = None
@@ -90,6 +115,10 @@ class TakeFilter:
     request_id: int | None = None
     limit: int | None = None
     offset: int = 0
+    min_stars: int | None = None
+    tag: str | None = None
+    since: float | None = None
+    until: float | None = None
 
 
 _SELECT = """
@@ -134,8 +163,13 @@ def list_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter())
     return list(iter_takes(store, media_root, where))
 
 
-def iter_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter()) -> Iterator[Take]:
-    """Takes matching ``where``, newest first, one at a time (a library may be large)."""
+def _where(where: TakeFilter) -> tuple[bool, list[str], list[Any]]:
+    """(whether the request table is needed, WHERE clauses, parameters) for ``where``.
+
+    Each clause is one an index can serve (vendor, model, verdict, request, created_at
+    ranges) or a cheap test on rows already found; the tag becomes a set of request ids
+    computed once, not a join per take.
+    """
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in (
@@ -147,16 +181,222 @@ def iter_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter())
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
+    if where.min_stars is not None and where.min_stars > 0:
+        clauses.append("take.stars >= ?")
+        params.append(where.min_stars)
+    if where.since is not None:
+        clauses.append("take.created_at >= ?")
+        params.append(where.since)
+    if where.until is not None:
+        clauses.append("take.created_at < ?")
+        params.append(where.until)
+    if where.tag:
+        clauses.append(
+            # Nested INs drive index look-ups from the one tag outwards: its prompts,
+            # their versions, the requests made from them (request_version), their takes.
+            "take.request_id IN (SELECT id FROM request WHERE prompt_version_id IN"
+            " (SELECT id FROM prompt_version WHERE prompt_id IN"
+            " (SELECT prompt_id FROM prompt_tag WHERE tag_id IN"
+            " (SELECT id FROM tag WHERE name = ?))))"
+        )
+        params.append(where.tag.strip())
     if where.search:
         clauses.append("request.prompt LIKE ? ESCAPE '\\'")
         params.append(_like(where.search))
-    sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    sql += " ORDER BY take.created_at DESC, take.id DESC"
+    return bool(where.search), clauses, params
+
+
+_NEWEST_FIRST = " ORDER BY take.created_at DESC, take.id DESC"
+
+
+def _filtered(
+    select: str, where: TakeFilter, *, always_join: bool = False
+) -> tuple[str, list[Any]]:
+    needs_request, clauses, params = _where(where)
+    sql = select
+    if needs_request or always_join:
+        sql += " LEFT JOIN request ON request.id = take.request_id"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    return sql, params
+
+
+def _paged(sql: str, params: list[Any], where: TakeFilter) -> tuple[str, list[Any]]:
+    sql += _NEWEST_FIRST
     if where.limit is not None:
         sql += " LIMIT ? OFFSET ?"
-        params += [where.limit, where.offset]
+        params = [*params, where.limit, where.offset]
+    return sql, params
+
+
+def iter_takes(store: Store, media_root: Path, where: TakeFilter = TakeFilter()) -> Iterator[Take]:
+    """Takes matching ``where``, newest first, one at a time (a library may be large)."""
+    sql, params = _filtered(
+        "SELECT take.*, request.prompt AS prompt FROM take", where, always_join=True
+    )
+    sql, params = _paged(sql, params, where)
     for row in store.execute(sql, params):
         yield _take(row, media_root)
+
+
+def count_takes(store: Store, where: TakeFilter = TakeFilter()) -> int:
+    """How many takes match ``where`` (``limit`` and ``offset`` are ignored)."""
+    sql, params = _filtered("SELECT count(*) FROM take", where)
+    return int(store.scalar(sql, params))
+
+
+def take_ids(store: Store, where: TakeFilter = TakeFilter()) -> list[int]:
+    """The ids of the takes matching ``where``, newest first (as :func:`iter_takes`).
+
+    Cheap enough to hold for a whole library (100,000 ids are a few megabytes and one
+    scan of an index); a view materialises rows from them with :func:`takes_by_ids`.
+    """
+    sql, params = _filtered("SELECT take.id FROM take", where)
+    sql, params = _paged(sql, params, where)
+    return [row[0] for row in store.execute(sql, params)]
+
+
+#: Ids per query in :func:`takes_by_ids` (well under SQLite's limit on parameters).
+_ID_BATCH = 500
+
+
+def takes_by_ids(store: Store, media_root: Path, ids: Iterable[int]) -> list[Take]:
+    """The takes with these ids, in the order given; ids with no take are left out."""
+    wanted = list(ids)
+    found: dict[int, Take] = {}
+    for start in range(0, len(wanted), _ID_BATCH):
+        batch = wanted[start : start + _ID_BATCH]
+        marks = ", ".join("?" * len(batch))
+        for row in store.execute(_SELECT + f" WHERE take.id IN ({marks})", batch):
+            found[row["id"]] = _take(row, media_root)
+    return [found[i] for i in wanted if i in found]
+
+
+@dataclass(frozen=True, slots=True)
+class TakeFacets:
+    """What the library's filters can offer: the values that occur.
+
+    Attributes:
+        models: model ids by vendor id, both sorted, for vendors that have takes.
+        tags: every prompt tag, sorted case-insensitively.
+    """
+
+    models: Mapping[str, tuple[str, ...]]
+    tags: tuple[str, ...]
+
+    @property
+    def vendors(self) -> tuple[str, ...]:
+        return tuple(self.models)
+
+
+def take_facets(store: Store) -> TakeFacets:
+    """The vendors and models that have takes, and the prompt tags, for filter menus."""
+    models: dict[str, list[str]] = {}
+    for row in store.execute("SELECT DISTINCT vendor, model FROM take ORDER BY vendor, model"):
+        models.setdefault(row[0], []).append(row[1])
+    tags = tuple(
+        row[0] for row in store.execute("SELECT name FROM tag ORDER BY name COLLATE NOCASE")
+    )
+    return TakeFacets({v: tuple(m) for v, m in models.items()}, tags)
+
+
+@dataclass(frozen=True, slots=True)
+class TakeDetails:
+    """Everything the inspector shows about one take, gathered in one place.
+
+    Attributes:
+        take: the take itself.
+        prompt_text: the exact words that made it (the prompt version's text, else the
+            request's), or ``None`` for a take with no request (imported without words).
+        negative: the negative prompt ("" when none).
+        prompt_id: the library prompt it came from; ``None`` for typed, unsaved prompts.
+        prompt_title: that prompt's title.
+        version: the prompt version's number (1, 2, ...), with ``versions`` the count.
+        versions: how many versions the prompt has now.
+        tags: the prompt's tags.
+        params: the request's parameters as sent (without the prompt words).
+        job_state: the job's state, or ``None`` for an imported take.
+        vendor_task_id: the vendor's id for the task, for support tickets.
+        account: the account's name, when the job ran on a named account.
+        estimate: the job's estimate (``amount``, ``unit``, ``money``, ``currency``).
+        cost_actual: what the vendor reported charging, in the estimate's unit.
+    """
+
+    take: Take
+    prompt_text: str | None = None
+    negative: str = ""
+    prompt_id: int | None = None
+    prompt_title: str | None = None
+    version: int | None = None
+    versions: int | None = None
+    tags: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    job_state: str | None = None
+    vendor_task_id: str | None = None
+    account: str | None = None
+    estimate: Mapping[str, Any] | None = None
+    cost_actual: float | None = None
+
+
+def take_details(store: Store, media_root: Path, take_id: int) -> TakeDetails:
+    """The take with its prompt version, parameters, job and cost.
+
+    Raises:
+        InvalidInput: there is no take ``take_id``.
+    """
+    take = get_take(store, media_root, take_id)
+    details: dict[str, Any] = {"prompt_text": take.prompt}
+    if take.request_id is not None:
+        request = store.one(
+            "SELECT prompt_version_id, params FROM request WHERE id = ?", (take.request_id,)
+        )
+        if request is not None:
+            params = json.loads(request["params"] or "{}")
+            details["params"] = {k: v for k, v in params.items() if k not in ("prompt", "negative")}
+            details["negative"] = params.get("negative") or ""
+            if request["prompt_version_id"] is not None:
+                details.update(_version_details(store, request["prompt_version_id"]))
+    if take.job_id is not None:
+        job = store.one(
+            "SELECT job.state, job.vendor_task_id, job.estimate, job.cost_actual,"
+            " account.name AS account FROM job LEFT JOIN account ON account.id = job.account_id"
+            " WHERE job.id = ?",
+            (take.job_id,),
+        )
+        if job is not None:
+            details.update(
+                job_state=job["state"],
+                vendor_task_id=job["vendor_task_id"],
+                account=job["account"],
+                estimate=json.loads(job["estimate"]) if job["estimate"] else None,
+                cost_actual=job["cost_actual"],
+            )
+    return TakeDetails(take=take, **details)
+
+
+def _version_details(store: Store, version_id: int) -> dict[str, Any]:
+    row = store.one(
+        "SELECT v.prompt_id, v.number, v.text, v.negative, p.title,"
+        " (SELECT count(*) FROM prompt_version WHERE prompt_id = v.prompt_id) AS versions"
+        " FROM prompt_version v JOIN prompt p ON p.id = v.prompt_id WHERE v.id = ?",
+        (version_id,),
+    )
+    if row is None:
+        return {}
+    tags = store.all(
+        "SELECT name FROM tag JOIN prompt_tag ON tag.id = prompt_tag.tag_id"
+        " WHERE prompt_tag.prompt_id = ? ORDER BY name COLLATE NOCASE",
+        (row["prompt_id"],),
+    )
+    return {
+        "prompt_text": row["text"],
+        "negative": row["negative"],
+        "prompt_id": row["prompt_id"],
+        "prompt_title": row["title"],
+        "version": row["number"],
+        "versions": row["versions"],
+        "tags": tuple(t[0] for t in tags),
+    }
 
 
 def get_take(store: Store, media_root: Path, take_id: int) -> Take:
@@ -216,13 +456,27 @@ def rate_take(
     reasons: Sequence[str] | None = None,
     notes: str | None = None,
 ) -> None:
-    """Set what the creator thinks; fields left as None keep their value."""
+    """Set what the creator thinks; fields left as None keep their value.
+
+    ``stars=0`` clears the stars (Lightroom's 0 key).
+    """
+    rate_takes(store, [take_id], verdict=verdict, stars=stars, reasons=reasons, notes=notes)
+
+
+def rate_takes(
+    store: Store,
+    take_ids: Sequence[int],
+    *,
+    verdict: Verdict | None = None,
+    stars: int | None = None,
+    reasons: Sequence[str] | None = None,
+    notes: str | None = None,
+) -> None:
+    """:func:`rate_take` for several takes in one transaction: all are rated, or none."""
     if verdict is not None and verdict not in VERDICTS:
         raise InvalidInput("verdict", f"must be one of {', '.join(VERDICTS)}")
-    if stars is not None and not 1 <= stars <= 5:
-        raise InvalidInput("stars", "must be 1 to 5")
-    if store.one("SELECT 1 FROM take WHERE id = ?", (take_id,)) is None:
-        raise InvalidInput("take", f"no take {take_id}")
+    if stars is not None and not 0 <= stars <= 5:
+        raise InvalidInput("stars", "must be 1 to 5 (0 clears them)")
     sets: list[str] = ["rated_at = ?"]
     params: list[Any] = [time.time()]
     if verdict is not None:
@@ -230,7 +484,7 @@ def rate_take(
         params.append(verdict)
     if stars is not None:
         sets.append("stars = ?")
-        params.append(stars)
+        params.append(stars or None)
     if reasons is not None:
         clean = list(dict.fromkeys(r.strip() for r in reasons if r.strip()))
         sets.append("reasons = ?")
@@ -238,7 +492,11 @@ def rate_take(
     if notes is not None:
         sets.append("notes = ?")
         params.append(notes)
-    store.execute(f"UPDATE take SET {', '.join(sets)} WHERE id = ?", (*params, take_id))
+    with store.tx():
+        for take_id in take_ids:
+            if store.one("SELECT 1 FROM take WHERE id = ?", (take_id,)) is None:
+                raise InvalidInput("take", f"no take {take_id}")
+            store.execute(f"UPDATE take SET {', '.join(sets)} WHERE id = ?", (*params, take_id))
 
 
 def import_files(

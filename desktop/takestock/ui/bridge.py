@@ -116,13 +116,20 @@ class EngineBridge(QObject):
         asyncio.run_coroutine_threadsafe(go(), self._loop)
 
     def generate(
-        self, request: GenerationRequest, targets: Sequence[Target], count: int = 1
+        self,
+        request: GenerationRequest,
+        targets: Sequence[Target],
+        count: int = 1,
+        *,
+        prompt_version_id: int | None = None,
     ) -> Future[tuple[int, list[int]]]:
         """Enqueue and start; the future carries (request id, job ids) or the refusal."""
 
         async def go() -> tuple[int, list[int]]:
             assert self._engine is not None
-            request_id, job_ids = self._engine.enqueue(request, targets, count=count)
+            request_id, job_ids = self._engine.enqueue(
+                request, targets, count=count, prompt_version_id=prompt_version_id
+            )
             self._start(job_ids)
             return request_id, job_ids
 

@@ -34,10 +34,13 @@ __all__ = ["MainWindow"]
 
 #: (key, title, "module:Class"): screens are imported when the library opens.
 SCREENS: list[tuple[str, str, str]] = [
+    ("prompts", "Prompts", "takestock.ui.screens.prompts:PromptsScreen"),
     ("generate", "Generate", "takestock.ui.screens.generate:GenerateScreen"),
     ("queue", "Queue", "takestock.ui.screens.queue:QueueScreen"),
     ("library", "Library", "takestock.ui.screens.library:LibraryScreen"),
     ("credits", "Credits", "takestock.ui.screens.credits:CreditsScreen"),
+    ("compare", "Compare", "takestock.ui.screens.compare:CompareScreen"),
+    ("arena", "Arena", "takestock.ui.screens.arena:ArenaScreen"),
     ("settings", "Settings", "takestock.ui.screens.settings:SettingsScreen"),
 ]
 
@@ -152,6 +155,17 @@ class MainWindow(QMainWindow):
         queued = getattr(self.screens.get("generate"), "queued", None)
         if queued is not None:
             queued.connect(lambda _ids: self.show_screen("queue"))
+        use_prompt = getattr(self.screens.get("prompts"), "use_prompt", None)
+        generate = self.screens.get("generate")
+        if use_prompt is not None and generate is not None:
+            use_prompt.connect(self._use_prompt)
+        open_take = getattr(self.screens.get("queue"), "open_take", None)
+        if open_take is not None:
+            open_take.connect(self._open_take)
+        wanted = getattr(self.screens.get("arena"), "compare_requested", None)
+        compare = self.screens.get("compare")
+        if wanted is not None and compare is not None:
+            wanted.connect(lambda group: (compare.open_group(group), self.show_screen("compare")))
         for index in range(min(9, self._nav.count())):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self._nav.setCurrentRow(i))
@@ -167,6 +181,16 @@ class MainWindow(QMainWindow):
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
             self.statusBar().showMessage(self.tr("Take %s is ready") % event.take_id, 5000)
+
+    def _use_prompt(self, version_id: int) -> None:
+        self.screens["generate"].load_prompt_version(version_id)  # type: ignore[attr-defined]
+        self.show_screen("generate")
+
+    def _open_take(self, take_id: int) -> None:
+        select = getattr(self.screens.get("library"), "select_take", None)
+        if select is not None:
+            select(take_id)
+        self.show_screen("library")
 
     def _bring_to_front(self) -> None:
         self.showNormal()
@@ -200,5 +224,9 @@ class MainWindow(QMainWindow):
         # The tray checks expiring credits on a timer: stop it before the store closes.
         if self.tray is not None:
             self.tray.shutdown()
+        for screen in self.screens.values():
+            stop = getattr(screen, "shutdown", None)
+            if callable(stop):
+                stop()
         if self.bridge is not None:
             self.bridge.shutdown()

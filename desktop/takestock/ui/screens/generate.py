@@ -1,85 +1,423 @@
-"""Generate: a prompt, its parameters, and the vendor models it fans out to."""
+"""Generate: a prompt, its input images and parameters, and the targets it fans out to.
+
+One click sends one request to every ticked target as one comparison group. Targets on
+web-only accounts become manual jobs: the prompt goes to the clipboard, the vendor's site
+opens, and the watch folder offers the downloaded file to the job.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import (
+    QModelIndex,
+    QRegularExpression,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QRegularExpressionValidator,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
+    QSplitter,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from takestock.core import estimates
+from takestock.core.credits import list_accounts
 from takestock.core.errors import InvalidInput, TakestockError
-from takestock.core.jobs import Target
+from takestock.core.estimates import CheckKey, ImageReport, ModelCheck, TargetOption
+from takestock.core.grants import materialise
+from takestock.core.jobs import Target, get_jobs
+from takestock.core.prompts import (
+    PromptVersion,
+    find_or_create_adhoc,
+    get_prompt,
+    get_version,
+    render,
+    variables_in,
+)
+from takestock.core.queue import waiting_for_files
+from takestock.core.takes import import_files
 from takestock.core.vendor import GenerationRequest
+from takestock.core.watch import WatchFolder, default_watch_folder
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.generate_models import LatestWorker, TargetsFilter, TargetsModel
+from takestock.ui.generate_widgets import FileOfferDialog, ImageDrop
+from takestock.ui.prompt_models import PromptListModel
+from takestock.ui.prompt_widgets import NegativePresetsButton, VariablesForm
 from takestock.wiring import Services
 
-__all__ = ["GenerateScreen"]
+__all__ = ["WATCH_FOLDER_KEY", "CostReadout", "GenerateScreen", "TargetPicker"]
+
+#: The QSettings key of the folder watched for videos downloaded from vendors' sites.
+WATCH_FOLDER_KEY = "watch_folder"
+#: How long typing or clicking waits before the costs are worked out again (ms).
+COST_DELAY_MS = 250
+#: How often the watch folder is looked at while a job waits for a file (ms).
+WATCH_INTERVAL_MS = 2000
+
+_KeyKey = tuple[str, str | None]  # (vendor, account name or None for the API key)
 
 
-class TargetList(QGroupBox):
-    """A checkbox per available vendor model, with what one take costs there.
+def _key_key(option: TargetOption) -> _KeyKey:
+    return (option.vendor.id, option.account.name if option.account else None)
+
+
+@dataclass(frozen=True, slots=True)
+class CostReadout:
+    """A target's cost as shown in its row (``text()``, like the label it once was)."""
+
+    value: str
+
+    def text(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What the worker found for one request: each model's answer and missing keys."""
+
+    request: GenerationRequest
+    checks: dict[CheckKey, ModelCheck]
+    keys: dict[_KeyKey, str | None]
+
+
+class TargetPicker(QWidget):
+    """The targets as a tree (vendor → model → account) with a checkbox each, a filter,
+    and per row what a take costs, which credits pay and the balance after.
+
+    Rows that cannot take the request are disabled, with the reason as their tooltip.
+    Costs follow :meth:`set_request` after a short pause, latest wins: the models'
+    checks (which read input images and the keyring) run off the UI thread.
+
+    Attributes:
+        filter: the text that narrows the tree.
+        model: the :class:`TargetsModel`; ``proxy`` its filter; ``view`` the tree.
+        summary: what the ticked targets add up to, and what is wrong with them.
 
     Signals:
-        changed(): the selection changed.
+        changed(): the ticked targets changed.
     """
 
     changed = Signal()
 
-    def __init__(self, services: Services) -> None:
-        super().__init__(self.tr("Vendors and models"))
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._request = GenerationRequest(prompt="")
+        self._count = 1
+        self._checked: _Checked | None = None
+        self._keys: dict[_KeyKey, str | None] = {}
+        self._worker: LatestWorker[_Checked | None] = LatestWorker("targets", self)
+        self._timer = QTimer(self, singleShot=True, interval=COST_DELAY_MS)
+        self._accounts_seen: tuple[Any, ...] = ()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(self.tr("Filter vendors, models, accounts (Ctrl+F)"))
+        self.filter.setClearButtonEnabled(True)
+        self.model = TargetsModel(self._options())
+        self.proxy = TargetsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = QTreeView()
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)
+        self.view.setAllColumnsShowFocus(True)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.view.setColumnWidth(0, 240)
+        self.view.setColumnWidth(1, 90)
+        self.view.setColumnWidth(3, 100)
+        self.view.setMouseTracking(True)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
-        self._boxes: dict[Target, tuple[QCheckBox, QLabel]] = {}
-        for vendor in services.catalog:
-            if vendor.id not in services.adapters:
-                continue
-            for model in vendor.models.values():
-                if not model.available:
-                    continue
-                row = QHBoxLayout()
-                box = QCheckBox(f"{vendor.name} · {model.label}")
-                box.toggled.connect(self.changed)
-                cost = QLabel()
-                cost.setAlignment(Qt.AlignmentFlag.AlignRight)
-                row.addWidget(box, 1)
-                row.addWidget(cost)
-                layout.addLayout(row)
-                self._boxes[Target(vendor.id, model.id)] = (box, cost)
-        # A new user has no keys: start on the sandbox, which needs none.
-        first = next((t for t in self._boxes if services.catalog.vendor(t.vendor).sandbox), None)
-        if first is None and self._boxes:
-            first = next(iter(self._boxes))
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.details)
+        layout.addWidget(self.summary)
+        self._connect_signals()
+        first = estimates.default_target(self.model.options())
         if first is not None:
-            self._boxes[first][0].setChecked(True)
-        layout.addStretch(1)
+            self.model.tick(first)
+        self._expand()
+
+    def _connect_signals(self) -> None:
+        self.filter.textChanged.connect(self._on_filter)
+        self._timer.timeout.connect(self._start)
+        self.model.ticked_changed.connect(self._on_ticked)
+        self.view.entered.connect(self._show_index_details)
+        self.view.selectionModel().currentChanged.connect(self._show_index_details)
+
+    def _show_index_details(self, index: QModelIndex, *_: object) -> None:
+        source = self.proxy.mapToSource(index.siblingAtColumn(0))
+        self.details.setText(self.model.details(source) if source.isValid() else "")
+
+    def show_details(self, target: Target) -> None:
+        """Say under the tree what a row's tooltip says (also for keyboard users)."""
+        self.details.setText(self.model.details(self.model.index_of(target)))
+
+    # -------------------------------------------------------------- options
+
+    def _options(self) -> list[TargetOption]:
+        accounts = list_accounts(self._services.store)
+        self._accounts_seen = tuple((a.id, a.name, a.kind, a.closed_at) for a in accounts)
+        return estimates.target_options(self._services.catalog, self._services.adapters, accounts)
+
+    def refresh_accounts(self) -> None:
+        """Read the accounts again (another screen may have added or closed one) and
+        forget which keys were missing (they may have been set meanwhile)."""
+        self._keys.clear()
+        seen = self._accounts_seen
+        options = self._options()
+        if self._accounts_seen != seen:
+            self.model.set_options(options)
+            self._expand()
+        self._checked = None
+        self._timer.start()
+
+    def _expand(self) -> None:
+        """Open the vendors and models with a ticked target; everything while filtering."""
+        if self.filter.text().strip():
+            self.view.expandAll()
+            return
+        self.view.collapseAll()
+        for target in self.model.ticked():
+            source = self.model.index_of(target)
+            index = self.proxy.mapFromSource(source.parent())
+            while index.isValid():
+                self.view.expand(index)
+                index = index.parent()
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._expand()
+
+    # ---------------------------------------------------------------- ticks
 
     def selected(self) -> list[Target]:
-        return [t for t, (box, _) in self._boxes.items() if box.isChecked()]
+        """The ticked targets that can take the request, in the order ticked."""
+        return self.model.selected()
 
-    def cost_label(self, target: Target) -> QLabel:
-        return self._boxes[target][1]
+    def tick(self, target: Target, on: bool = True) -> None:
+        self.model.tick(target, on)
 
-    def show_costs(self, costs: dict[Target, str]) -> None:
-        for target, (_, label) in self._boxes.items():
-            label.setText(costs.get(target, ""))
+    def cost_label(self, target: Target) -> CostReadout:
+        """The row's cost, brought up to date first (see :meth:`flush`)."""
+        self.flush()
+        return CostReadout(self.model.cost(target))
+
+    def _on_ticked(self) -> None:
+        self._update_summary()
+        self.changed.emit()
+
+    # ---------------------------------------------------------------- costs
+
+    def set_request(self, request: GenerationRequest, count: int) -> None:
+        """Work the costs out for ``request`` once typing pauses (latest wins)."""
+        if count != self._count and request == self._request:
+            self._count = count
+            self._apply()
+            return
+        self._request, self._count = request, count
+        self._timer.start()
+
+    def reprice(self) -> None:
+        """The ticks changed: the same checks, paid for in another order."""
+        if self._checked is not None and self._checked.request == self._request:
+            self._apply()
+
+    def _start(self) -> None:
+        request = self._request
+        if self._checked is not None and self._checked.request == request:
+            self._apply()
+            return
+        options = self._prioritised()
+        known = dict(self._keys)
+        services = self._services
+
+        def work(current: Callable[[], bool]) -> _Checked | None:
+            return _check(services, request, options, known, current)
+
+        self._worker.submit(work, self._checked_arrived, self._check_failed)
+
+    def _prioritised(self) -> list[TargetOption]:
+        """Ticked targets first: their rows are what the user looks at."""
+        ticked = set(self.model.ticked())
+        options = self.model.options()
+        return [o for o in options if o.target in ticked] + [
+            o for o in options if o.target not in ticked
+        ]
+
+    def flush(self) -> None:
+        """Bring the costs up to date now, on this thread (reading a figure, tests)."""
+        if not (self._timer.isActive() or self._worker.busy or self._checked is None):
+            return
+        self._timer.stop()
+        self._worker.drop()
+        checked = _check(
+            self._services, self._request, self._prioritised(), dict(self._keys), lambda: True
+        )
+        assert checked is not None
+        self._checked_arrived(checked)
+
+    def _checked_arrived(self, checked: _Checked | None) -> None:
+        if checked is None:
+            return
+        self._checked = checked
+        self._keys.update(checked.keys)
+        self._apply()
+
+    def _check_failed(self, error: BaseException) -> None:
+        self.summary.setText(
+            "<span style='color:#b3261e'>"
+            + self.tr("Costs could not be worked out: %1").replace("%1", str(error))
+            + "</span>"
+        )
+
+    def _apply(self) -> None:
+        checked = self._checked
+        if checked is None:
+            return
+        options = self.model.options()
+        keys = {o.target: self._keys.get(_key_key(o)) for o in options}
+        lines = estimates.target_lines(
+            self._services.store,
+            self._services.plan_books,
+            options,
+            checked.checks,
+            keys,
+            count=self._count,
+            ticked=self.model.ticked(),
+        )
+        self.model.set_lines(lines)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        ticked = self.model.ticked()
+        chosen = self.model.selected()
+        if not ticked:
+            self.summary.setText(self.tr("Tick at least one model to generate."))
+            return
+        totals: dict[str, float] = {}
+        short: list[str] = []
+        for target in chosen:
+            line = self.model.line(target)
+            if line is None or line.check.estimate is None:
+                continue
+            unit = line.check.estimate.unit
+            totals[unit] = totals.get(unit, 0.0) + (line.total or 0.0)
+            funding = line.funding
+            if funding is not None and funding.tracked and funding.problem:
+                short.append(
+                    self.tr("%1 would be short by %2 %3")
+                    .replace("%1", funding.account.name)
+                    .replace("%2", f"{funding.short_by:g}")
+                    .replace("%3", funding.account.unit)
+                )
+        cost = " + ".join(f"{amount:g} {unit}" for unit, amount in totals.items())
+        parts = [
+            self.tr("%n target(s)", "", len(chosen)),
+            self.tr("%n take(s) in all", "", len(chosen) * self._count),
+        ]
+        if cost:
+            parts.append(cost)
+        text = " · ".join(parts)
+        refused = len(ticked) - len(chosen)
+        if refused:
+            text += (
+                "<br><span style='color:#8a5a00'>"
+                + self.tr(
+                    "%n ticked row(s) cannot take this request (greyed; see the tooltip).",
+                    "",
+                    refused,
+                )
+                + "</span>"
+            )
+        if short:
+            text += "<br><span style='color:#b3261e'>" + "; ".join(short) + "</span>"
+        self.summary.setText(text)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._worker.shutdown()
+
+
+def _check(
+    services: Services,
+    request: GenerationRequest,
+    options: Sequence[TargetOption],
+    known_keys: Mapping[_KeyKey, str | None],
+    current: Callable[[], bool],
+) -> _Checked | None:
+    """Each model's answer to ``request`` and each target's missing key; None when a
+    newer request made this one moot. Reads images and the keyring: off the UI thread."""
+    checks: dict[CheckKey, ModelCheck] = {}
+    keys: dict[_KeyKey, str | None] = {}
+    for option in options:
+        if not current():
+            return None
+        key = estimates.check_key(option)
+        if key not in checks:
+            found = estimates.check_models(
+                services.catalog, services.adapters, services.plan_books, request, [option]
+            )
+            checks.update(found)
+        who = _key_key(option)
+        if who not in known_keys and who not in keys:
+            keys[who] = estimates.key_problem(services.credentials, option.vendor, option.account)
+    return _Checked(request, checks, keys)
 
 
 class GenerateScreen(QWidget):
-    """Write or pick a prompt, set parameters, tick models, generate.
+    """Write or pick a prompt, drop reference images, set parameters, tick targets,
+    generate: one request fanned out as one comparison group.
+
+    Attributes:
+        library: pick a prompt from the library.
+        prompt, negative, variables: the words (``{variables}`` get a small form).
+        first_frame, last_frame: the input images (:class:`ImageDrop`).
+        duration, aspect, resolution, audio, seed, count: the parameters.
+        targets: the :class:`TargetPicker`, with ``selected()`` and ``cost_label()``.
+        generate_button, message: generate; what happened (or why not).
+        offer: the watch folder's offer of a new video (created when first needed).
+        watch_timer: looks at the watch folder while a job waits for a file.
+        open_url: opens a vendor's site (tests replace it).
 
     Signals:
         queued(list): job ids just queued.
@@ -91,102 +429,428 @@ class GenerateScreen(QWidget):
         super().__init__()
         self._services = services
         self._bridge = bridge
+        self._version: PromptVersion | None = None  # the library version loaded, if any
+        self._defaults: dict[str, str] = {}
+        self._watcher: WatchFolder | None = None
+        self._reports: dict[str, LatestWorker[ImageReport]] = {}
+        self.offer: FileOfferDialog | None = None
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self.watch_timer = QTimer(self, interval=WATCH_INTERVAL_MS)
         self._build()
         self._connect_signals()
-        self._update_costs()
+        self._update_request()
+        self._check_watch()
+
+    # ------------------------------------------------------------------ layout
 
     def _build(self) -> None:
+        store = self._services.store
+        self.library = QComboBox()
+        self.library.setModel(PromptListModel(store))
+        self.library.setPlaceholderText(self.tr("Pick a prompt from the library… (Ctrl+L)"))
+        self.library.setCurrentIndex(-1)
+        self.source = QLabel()
+        self.source.setWordWrap(True)
         self.prompt = QPlainTextEdit()
-        self.prompt.setPlaceholderText(self.tr("Describe the shot: subject, motion, camera, light"))
+        self.prompt.setPlaceholderText(
+            self.tr("Describe the shot: subject, motion, camera, light. {name} is a variable.")
+        )
+        self.variables = VariablesForm(defaults_as_values=False)
+        self.variables.hide()
         self.negative = QLineEdit()
         self.negative.setPlaceholderText(self.tr("What to avoid (negative prompt)"))
+        self.presets = NegativePresetsButton(store, self.negative)
+        self.first_frame = ImageDrop(self.tr("First frame"))
+        self.last_frame = ImageDrop(self.tr("Last frame"))
+        self.last_frame.setEnabled(False)
+        self.last_frame.setToolTip(self.tr("Add a first frame first"))
+
+        catalog_models = [m for v in self._services.catalog for m in v.models.values()]
+        available = [m for m in catalog_models if m.available]
         self.duration = QComboBox()
-        self.duration.addItems(["2", "3", "4", "5", "6", "8", "10"])
+        for seconds in sorted({d for m in available for d in m.durations}):
+            self.duration.addItem(f"{seconds:g}")
         self.duration.setCurrentText("5")
         self.aspect = QComboBox()
-        self.aspect.addItems(["16:9", "9:16", "1:1"])
+        common = ["16:9", "9:16", "1:1"]
+        others = sorted({a for m in available for a in m.aspects} - set(common))
+        self.aspect.addItem(self.tr("from the image"), None)
+        for aspect in common + others:
+            self.aspect.addItem(aspect, aspect)
+        self.aspect.setCurrentIndex(1)
+        self.aspect.setToolTip(
+            self.tr("With a first frame, most models take the image's own shape")
+        )
         self.resolution = QComboBox()
-        self.resolution.addItems(["480p", "720p", "1080p"])
+        heights: dict[str, int] = {}
+        for model in available:
+            for name, height in model.resolutions.items():
+                heights[name] = min(height, heights.get(name, height))
+        self.resolution.addItems(sorted(heights, key=lambda n: (heights[n], n)))
         self.resolution.setCurrentText("720p")
         self.audio = QCheckBox(self.tr("Audio"))
+        self.seed = QLineEdit()
+        self.seed.setPlaceholderText(self.tr("random"))
+        self.seed.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}")))
         self.count = QSpinBox()
         self.count.setRange(1, 20)
-        self.targets = TargetList(self._services)
+        self.count.setToolTip(
+            self.tr("Takes per ticked target: all of them are one comparison group")
+        )
+        self.targets = TargetPicker(self._services)
         self.generate_button = QPushButton(self.tr("Generate"))
         self.generate_button.setDefault(True)
         self.generate_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.generate_button.setToolTip(self.tr("Send to every ticked target (Ctrl+Enter)"))
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        negative_row = QHBoxLayout()
+        negative_row.addWidget(self.negative, 1)
+        negative_row.addWidget(self.presets)
         params = QFormLayout()
         params.addRow(self.tr("Duration (s)"), self.duration)
         params.addRow(self.tr("Aspect"), self.aspect)
         params.addRow(self.tr("Resolution"), self.resolution)
-        params.addRow(self.tr("Takes per model"), self.count)
+        params.addRow(self.tr("Seed"), self.seed)
+        params.addRow(self.tr("Takes per target"), self.count)
         params.addRow("", self.audio)
+        images = QVBoxLayout()
+        images.addWidget(self.first_frame)
+        images.addWidget(self.last_frame)
+        below = QHBoxLayout()
+        below.addLayout(images, 3)
+        below.addLayout(params, 2)
 
-        left = QVBoxLayout()
-        left.addWidget(QLabel(self.tr("Prompt")))
-        left.addWidget(self.prompt, 2)
-        left.addWidget(self.negative)
-        left.addLayout(params)
-        targets = QScrollArea()
-        targets.setWidget(self.targets)
-        targets.setWidgetResizable(True)
-        right = QVBoxLayout()
-        right.addWidget(targets, 1)
-        right.addWidget(self.message)
-        right.addWidget(self.generate_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.library)
+        left_layout.addWidget(self.source)
+        left_layout.addWidget(self.prompt, 1)
+        left_layout.addWidget(self.variables)
+        left_layout.addLayout(negative_row)
+        left_layout.addLayout(below)
+        targets_box = QGroupBox(self.tr("Targets"))
+        targets_layout = QVBoxLayout(targets_box)
+        targets_layout.addWidget(self.targets)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(targets_box, 1)
+        right_layout.addWidget(self.message)
+        right_layout.addWidget(self.generate_button)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([540, 820])
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        layout.addWidget(split)
+        self.setTabOrder(self.library, self.prompt)
+        self.setTabOrder(self.prompt, self.negative)
+        self._find_target = QShortcut(QKeySequence.StandardKey.Find, self)
+        self._find_target.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._pick_prompt = QShortcut(QKeySequence("Ctrl+L"), self)
+        self._pick_prompt.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _connect_signals(self) -> None:
         self.generate_button.clicked.connect(self._generate)
-        for widget in (self.duration, self.aspect, self.resolution):
-            widget.currentTextChanged.connect(self._update_costs)
-        self.audio.toggled.connect(self._update_costs)
-        self.count.valueChanged.connect(self._update_costs)
-        self.targets.changed.connect(self._update_costs)
+        self.library.activated.connect(self._on_library_picked)
+        self.prompt.textChanged.connect(self._on_prompt_changed)
+        self.negative.textChanged.connect(self._update_request)
+        self.variables.changed.connect(self._update_request)
+        for combo in (self.duration, self.aspect, self.resolution):
+            combo.currentTextChanged.connect(self._update_request)
+        self.audio.toggled.connect(self._update_request)
+        self.seed.textChanged.connect(self._update_request)
+        self.count.valueChanged.connect(self._update_request)
+        self.first_frame.changed.connect(self._on_first_frame)
+        self.last_frame.changed.connect(self._on_last_frame)
+        self.targets.changed.connect(self._on_targets_changed)
+        self.watch_timer.timeout.connect(self._poll_watch)
+        self._find_target.activated.connect(self.targets.filter.setFocus)
+        self._pick_prompt.activated.connect(self.library.showPopup)
+        self._bridge.job_changed.connect(self._on_job_changed)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        materialise(self._services.store, time.time())
+        library = self.library.model()
+        if isinstance(library, PromptListModel):
+            library.refresh()
+            self.library.setCurrentIndex(-1)
+        self.targets.refresh_accounts()
+
+    # -------------------------------------------------------------- request
 
     def request(self) -> GenerationRequest:
+        """The request as the form says, with ``{variables}`` filled where they can be
+        (the raw words otherwise: :meth:`_generate` says what is missing)."""
+        text = self.prompt.toPlainText().strip()
+        with contextlib.suppress(InvalidInput):
+            text = render(text, self.variables.values(), self._defaults)
+        seed = self.seed.text().strip()
         return GenerationRequest(
-            prompt=self.prompt.toPlainText().strip(),
+            prompt=text,
             negative=self.negative.text().strip(),
+            image=self.first_frame.path,
+            last_frame=self.last_frame.path if self.first_frame.path else None,
             duration_s=float(self.duration.currentText()),
-            aspect=self.aspect.currentText(),
+            aspect=self.aspect.currentData(),
             resolution=self.resolution.currentText(),
             audio=self.audio.isChecked() or None,
+            seed=int(seed) if seed else None,
         )
 
-    def _update_costs(self) -> None:
-        request = self.request()
-        costs: dict[Target, str] = {}
-        for target in self.targets.selected():
-            adapter = self._services.adapters[target.vendor]
-            model = self._services.catalog.vendor(target.vendor).models[target.model]
-            try:
-                adapter.validate(request, model)
-            except InvalidInput as exc:
-                # A prompt problem concerns every row; it is reported when generating.
-                if exc.field != "prompt":
-                    costs[target] = self.tr("can't: ") + exc.message.split(": ", 1)[-1]
-                    continue
-            est = adapter.estimate(request, model)
-            costs[target] = f"{est.amount * self.count.value():g} {est.unit}"
-        self.targets.show_costs(costs)
+    def _update_request(self) -> None:
+        self.targets.set_request(self.request(), self.count.value())
+
+    def _on_prompt_changed(self) -> None:
+        text = self.prompt.toPlainText()
+        if self._version is not None and text.strip() != self._version.text:
+            self._version = None
+            self.source.setText(self.tr("Edited: it will be kept as a new prompt."))
+        try:
+            names = variables_in(text)
+        except InvalidInput:
+            names = self.variables.names()
+        self.variables.set_variables(names, self._defaults)
+        self._update_request()
+
+    def _on_library_picked(self, row: int) -> None:
+        model = self.library.model()
+        if isinstance(model, PromptListModel) and 0 <= row < model.rowCount():
+            self.load_prompt_version(model.prompt(row).latest.id)
+
+    def load_prompt_version(self, version_id: int) -> None:
+        """Put a library version's words, negative and variable defaults in the form
+        (the slot for ``PromptsScreen.use_prompt``); the request will point at it."""
+        version = get_version(self._services.store, version_id)
+        title = get_prompt(self._services.store, version.prompt_id).title
+        self._defaults = dict(version.variables)
+        self._version = None
+        self.prompt.setPlainText(version.text)
+        self.negative.setText(version.negative)
+        self._version = version
+        self.source.setText(
+            self.tr("From the library: <b>%1</b>, v%2")
+            .replace("%1", title)
+            .replace("%2", str(version.number))
+        )
+        self.variables.set_variables(variables_in(version.text), self._defaults)
+        self.prompt.setFocus()
+
+    # ---------------------------------------------------------------- images
+
+    def _on_first_frame(self, path: Path | None) -> None:
+        # A first frame has a shape of its own; an aspect picked for text is dropped.
+        if path is not None and self.aspect.currentIndex() == 1:
+            self.aspect.setCurrentIndex(0)
+        elif path is None and self.aspect.currentIndex() == 0:
+            self.aspect.setCurrentIndex(1)
+        self.last_frame.setEnabled(path is not None)
+        self.last_frame.setToolTip("" if path else self.tr("Add a first frame first"))
+        if path is None:
+            self.last_frame.set_path(None)
+        self._check_image(self.first_frame, "image")
+        self._update_request()
+
+    def _on_last_frame(self, _path: Path | None) -> None:
+        self._check_image(self.last_frame, "last_frame")
+        self._update_request()
+
+    def _on_targets_changed(self) -> None:
+        self.targets.reprice()
+        self._check_image(self.first_frame, "image")
+        self._check_image(self.last_frame, "last_frame")
+
+    def _check_image(self, drop: ImageDrop, field: str) -> None:
+        """Hold the image against each ticked model's limits, off the UI thread."""
+        path = drop.path
+        if path is None:
+            return
+        catalog = self._services.catalog
+        models = [
+            (catalog.vendor(t.vendor), catalog.vendor(t.vendor).models[t.model])
+            for t in dict.fromkeys(self.targets.model.ticked())
+        ]
+        unique = list({(v.id, m.id): (v, m) for v, m in models}.values())
+        worker = self._reports.get(field)
+        if worker is None:
+            worker = self._reports[field] = LatestWorker(f"image-{field}", self)
+        drop.show_report(None, len(unique))
+        worker.submit(
+            lambda _current: estimates.image_report(path, unique, field=field),
+            lambda report: drop.show_report(report, len(unique)),
+            lambda error: drop.show_report(ImageReport(None, (("", "", str(error)),)), len(unique)),
+        )
+
+    # -------------------------------------------------------------- generate
 
     def _generate(self) -> None:
+        targets = self.targets.selected()
+        if not targets:
+            self.message.setText(self.tr("Tick at least one target that can take this request."))
+            return
+        text = self.prompt.toPlainText().strip()
+        try:
+            render(text, self.variables.values(), self._defaults)
+        except InvalidInput as exc:
+            self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
+            return
+        request = self.request()
+        version_id: int | None = None
+        version = self._version
+        if version is not None and (version.text, version.negative) == (text, request.negative):
+            version_id = version.id
+        elif text:
+            try:
+                version_id = find_or_create_adhoc(self._services.store, text, request.negative).id
+            except TakestockError as exc:
+                self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
+                return
         self.generate_button.setEnabled(False)
-        future = self._bridge.generate(self.request(), self.targets.selected(), self.count.value())
-        future.add_done_callback(lambda f: QTimer.singleShot(0, self, lambda: self._generated(f)))
+        self.message.setText(self.tr("Sending…"))
+        future = self._send(request, targets, version_id)
+        future.add_done_callback(
+            lambda f: QTimer.singleShot(0, self, lambda: self._generated(f, request, targets))
+        )
 
-    def _generated(self, future: Future[tuple[int, list[int]]]) -> None:
+    def _send(
+        self, request: GenerationRequest, targets: list[Target], version_id: int | None
+    ) -> Future[tuple[int, list[int]]]:
+        return self._bridge.generate(
+            request, targets, self.count.value(), prompt_version_id=version_id
+        )
+
+    def _generated(
+        self,
+        future: Future[tuple[int, list[int]]],
+        request: GenerationRequest,
+        targets: list[Target],
+    ) -> None:
         self.generate_button.setEnabled(True)
         try:
             _, job_ids = future.result()
         except TakestockError as exc:
             self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
             return
-        self.message.setText(self.tr("Queued %n take(s).", "", len(job_ids)))
+        jobs = get_jobs(self._services.store, job_ids)
+        manual = [jobs[i] for i in job_ids if i in jobs and jobs[i].manual]
+        text = self.tr("Queued %n take(s).", "", len(job_ids))
+        if manual:
+            text += " " + self._hand_to_sites(request, manual, targets)
+            self._check_watch()
+        self.message.setText(text)
+        self.targets.reprice()  # the holds changed the balances
         self.queued.emit(job_ids)
+
+    def _hand_to_sites(
+        self, request: GenerationRequest, manual: list[Any], targets: list[Target]
+    ) -> str:
+        """Web-only targets: the prompt to the clipboard, each vendor's site opened."""
+        QGuiApplication.clipboard().setText(request.prompt)
+        options = {o.target: o for o in self.targets.model.options()}
+        opened: list[str] = []
+        for target in dict.fromkeys(targets):
+            option = options.get(target)
+            if option is None or not option.manual:
+                continue
+            url = estimates.web_url(option)
+            if url and url not in opened:
+                self.open_url(QUrl(url))
+                opened.append(url)
+        ids = ", ".join(str(j.id) for j in manual)
+        site = self.tr("its site is open") if opened else self.tr("open the vendor's site yourself")
+        return (
+            self.tr(
+                "Job(s) %1 wait for you: the prompt is on the clipboard and %2. Make the take "
+                "there and download it: Takestock watches %3 and will offer the file (or "
+                "attach it from the Queue, Ctrl+O)."
+            )
+            .replace("%1", ids)
+            .replace("%2", site)
+            .replace("%3", str(self.watch_folder()))
+        )
+
+    # ---------------------------------------------------------- watch folder
+
+    def watch_folder(self) -> Path:
+        """The folder watched for videos from vendors' sites (QSettings ``watch_folder``,
+        the user's Downloads by default)."""
+        value = QSettings().value(WATCH_FOLDER_KEY, "")
+        return Path(str(value)) if value else default_watch_folder()
+
+    def _on_job_changed(self, event: Any) -> None:
+        if not self.watch_timer.isActive() and event.state in ("queued", "running"):
+            self._check_watch()
+
+    def _check_watch(self) -> None:
+        """Watch while a job waits for a file, from when the oldest such job began."""
+        waiting = waiting_for_files(self._services.store)
+        if not waiting:
+            self.watch_timer.stop()
+            self._watcher = None
+            return
+        folder = self.watch_folder()
+        since = min(w.job.created_at for w in waiting) - 5
+        if self._watcher is None or self._watcher.folder != folder:
+            self._watcher = WatchFolder(folder, since)
+        else:
+            self._watcher.since = min(self._watcher.since, since)
+        if not self.watch_timer.isActive():
+            self.watch_timer.start()
+
+    def _poll_watch(self) -> None:
+        self._check_watch()
+        if self._watcher is None:
+            return
+        for path in self._watcher.new_videos():
+            self._offer(path)
+
+    def _offer(self, path: Path) -> None:
+        if self.offer is None:
+            self.offer = FileOfferDialog(lambda: waiting_for_files(self._services.store), self)
+            self.offer.attach.connect(self._attach_offered)
+            self.offer.import_file.connect(self._import_offered)
+        self.offer.offer(path)
+
+    def _attach_offered(self, job_id: int, path: Path) -> None:
+        self._engine_call(
+            lambda engine: engine.attach(job_id, path),
+            self.tr("%1 is attached to job %2: take %3 is in the Library.")
+            .replace("%1", path.name)
+            .replace("%2", str(job_id)),
+        )
+
+    def _import_offered(self, path: Path) -> None:
+        self._engine_call(
+            lambda engine: import_files(engine.store, engine.library, [path])[0],
+            self.tr("%1 is imported: take %3 is in the Library.").replace("%1", path.name),
+        )
+
+    def _engine_call(self, fn: Callable[[Any], Any], done: str) -> None:
+        future = self._bridge.call(fn)
+        future.add_done_callback(
+            lambda f: QTimer.singleShot(0, self, lambda: self._called(f, done))
+        )
+
+    def _called(self, future: Future[Any], done: str) -> None:
+        try:
+            result = future.result()
+        except TakestockError as exc:
+            self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
+            return
+        self.message.setText(done.replace("%3", str(result)))
+
+    def shutdown(self) -> None:
+        """Stop the background workers and the watch folder (the window closes)."""
+        self.watch_timer.stop()
+        self.targets.shutdown()
+        self.first_frame.shutdown()
+        self.last_frame.shutdown()
+        for worker in self._reports.values():
+            worker.shutdown()

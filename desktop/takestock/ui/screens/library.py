@@ -1,98 +1,1241 @@
-"""Library: every take, filtered, rated from the keyboard the way Lightroom users expect."""
+"""Library: every take as a grid of posters, filtered, inspected, rated from the keyboard
+the way Lightroom users expect, and dragged out to an editor.
+
+The grid is a ``QListView`` in icon mode over :class:`~takestock.ui.library_model.LibraryModel`
+(ids only; rows and posters on demand), so 100,000 takes scroll like 100. The inspector
+beside it plays the current take with one player backend, reused from take to take, and
+shows the prompt version, parameters, vendor task id and cost, with the verdict, stars,
+reasons and notes to edit. Every write goes through ``core.takes`` / ``core.reasons``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import (
+    QDate,
+    QDateTime,
+    QItemSelection,
+    QItemSelectionModel,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QTime,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
-from takestock.core.takes import TakeFilter, rate_take
+from takestock.core.reasons import add_reason, list_reasons, reason_choices
+from takestock.core.takes import (
+    VERDICTS,
+    Take,
+    TakeDetails,
+    TakeFacets,
+    TakeFilter,
+    rate_take,
+    rate_takes,
+    take_details,
+    take_facets,
+)
+from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.bridge import EngineBridge
-from takestock.ui.models import TakesModel
-from takestock.ui.screens.queue import table_view
+from takestock.ui.library_model import LibraryModel, ReasonsModel, ThumbnailLoader
+from takestock.ui.player import (
+    HEADLESS_VLC_ARGS,
+    BackendUnavailable,
+    PlayerBackend,
+    PlayerWidget,
+    best_backend,
+)
 from takestock.wiring import Services
 
-__all__ = ["RATING_KEYS", "LibraryScreen"]
+__all__ = [
+    "RATING_KEYS",
+    "LibraryFilters",
+    "LibraryScreen",
+    "TakeDelegate",
+    "TakeGrid",
+    "TakeInspector",
+]
 
+#: Lightroom's rating keys: P flags usable, X rejects, U unflags, 1-5 stars, 0 clears.
 RATING_KEYS: dict[Qt.Key, dict[str, Any]] = {
     Qt.Key.Key_P: {"verdict": "usable"},
     Qt.Key.Key_X: {"verdict": "reject"},
     Qt.Key.Key_U: {"verdict": "unrated"},
-    **{getattr(Qt.Key, f"Key_{n}"): {"stars": n} for n in range(1, 6)},
+    **{getattr(Qt.Key, f"Key_{n}"): {"stars": n} for n in range(0, 6)},
 }
+
+SEARCH_DEBOUNCE_MS = 200
+REFRESH_DEBOUNCE_MS = 300
+PLAYER_DEBOUNCE_MS = 120
+NOTES_DEBOUNCE_MS = 600
+#: One grid cell; the poster is 16:9 inside it.
+TILE = QSize(176, 146)
+_PAD = 6
+_USABLE = QColor("#2e7d32")
+_REJECT = QColor("#c62828")
+_STAR = QColor("#f5a623")
+
+Index = QModelIndex | QPersistentModelIndex
+PlayerFactory = Callable[[], PlayerBackend]
+
+
+def _default_player() -> PlayerBackend:
+    """VLC where it runs, else Qt Multimedia; with no screen (tests, the self-test) VLC
+    gets no video or audio device, since it could not embed anyway."""
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return best_backend(vlc_args=HEADLESS_VLC_ARGS)
+    return best_backend()
+
+
+def _poster_box(tile: QSize) -> QSize:
+    width = tile.width() - 2 * _PAD
+    return QSize(width, round(width * 9 / 16))
+
+
+# --------------------------------------------------------------------------- grid
+
+
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_CENTER = Qt.AlignmentFlag.AlignCenter
+_SELECTED = QStyle.StateFlag.State_Selected
+_FOCUSED = QStyle.StateFlag.State_HasFocus
+_STARS = tuple("★" * n + "☆" * (5 - n) for n in range(6))
+
+
+class TakeDelegate(QStyledItemDelegate):
+    """Paints one take: poster (or a placeholder), verdict badge, length, caption, stars.
+
+    Painting runs for every visible cell on every scroll step, so everything that does
+    not change per take (fonts, colours, badge sizes, elided captions) is made once.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._small = QFont()
+        self._small.setPointSizeF(max(7.0, self._small.pointSizeF() * 0.85))
+        self._bold = QFont(self._small)
+        self._bold.setBold(True)
+        self._metrics = QFontMetrics(self._small)
+        bold_metrics = QFontMetrics(self._bold)
+        self._line = self._metrics.height()
+        self._pill_height = self._line + 2
+        self._box = _poster_box(TILE)
+        self._badges = {
+            verdict: (text, bold_metrics.horizontalAdvance(text) + 14, colour)
+            for verdict, text, colour in (
+                ("usable", "✓ " + self.tr("usable"), _USABLE),
+                ("reject", "✕ " + self.tr("reject"), _REJECT),
+            )
+        }
+        self._placeholders = {"failed": self.tr("no preview"), "loading": "…"}
+        self._captions: dict[tuple[str, str], str] = {}
+        self._lengths: dict[float, tuple[str, int]] = {}
+        self._dark = QColor("#1e1e1e")
+        self._shade = QColor(0, 0, 0, 160)
+        self._white = QColor("white")
+        self._grey = QColor("#8a8a8a")
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(TILE)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        tile = index.data(LibraryModel.TileRole)
+        if tile is None:
+            return
+        take, image, image_state = tile
+        palette = option.palette
+        rect: QRect = option.rect
+        state = option.state
+        selected = bool(state & _SELECTED)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if selected or state & _FOCUSED:
+            frame = rect.adjusted(2, 2, -3, -3)
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            painter.setPen(highlight.darker(140) if state & _FOCUSED else Qt.PenStyle.NoPen)
+            painter.setBrush(highlight if selected else Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(frame, 6, 6)
+
+        box = self._box
+        poster = QRect(rect.x() + _PAD, rect.y() + _PAD, box.width(), box.height())
+        painter.fillRect(poster, self._dark)
+        if image is not None:
+            size = image.size().scaled(box, Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(poster.center())
+            painter.drawImage(target, image)
+        else:
+            placeholder = self._placeholders.get(image_state)
+            if placeholder:
+                painter.setFont(self._small)
+                painter.setPen(self._grey)
+                painter.drawText(poster, _CENTER, placeholder)
+        self._paint_badges(painter, poster, take)
+
+        text = palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        line = self._line
+        caption = QRect(poster.x(), poster.bottom() + 4, poster.width(), line)
+        painter.setFont(self._small)
+        painter.setPen(text)
+        painter.drawText(caption, _LEFT, self._caption(take, caption.width()))
+        under = QRect(poster.x(), caption.bottom() + 1, poster.width(), line)
+        stars = take.stars or 0
+        painter.setPen(_STAR if stars else palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(under, _LEFT, _STARS[stars])
+        painter.setPen(text)
+        painter.drawText(under, _RIGHT, f"#{take.id}")
+
+    def _caption(self, take: Take, width: int) -> str:
+        key = (take.vendor, take.model)
+        found = self._captions.get(key)
+        if found is None:
+            found = self._metrics.elidedText(
+                f"{take.vendor} · {take.model}", Qt.TextElideMode.ElideRight, width
+            )
+            self._captions[key] = found
+        return found
+
+    def _paint_badges(self, painter: QPainter, poster: QRect, take: Take) -> None:
+        height = self._pill_height
+        painter.setFont(self._bold)
+        badge = self._badges.get(take.verdict)
+        if badge is not None:
+            text, width, colour = badge
+            area = QRect(poster.x() + 4, poster.y() + 4, width, height)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(area, height / 2, height / 2)
+            painter.setPen(self._white)
+            painter.drawText(area, _CENTER, text)
+        length = self._lengths.get(take.duration_s)
+        if length is None:
+            label = f"{take.duration_s:.1f} s"
+            length = (label, QFontMetrics(self._bold).horizontalAdvance(label) + 10)
+            self._lengths[take.duration_s] = length
+        label, width = length
+        pill = QRect(poster.right() - width - 3, poster.bottom() - height - 3, width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._shade)
+        painter.drawRoundedRect(pill, 4, 4)
+        painter.setPen(self._white)
+        painter.drawText(pill, _CENTER, label)
+
+
+class TakeGrid(QListView):
+    """An icon-mode list of takes: uniform cells laid out in batches, drag-only (copy),
+    several selectable; it paints ``empty_text`` when it has no rows.
+
+    Attributes:
+        empty_text: what to say when there is nothing to show.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.empty_text = ""
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)  # also turns dragging off: back on below
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setUniformItemSizes(True)
+        self.setGridSize(TILE)
+        self.setSpacing(0)
+        self.setWrapping(True)
+        self.setWordWrap(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionRectVisible(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(TILE.height() // 3)
+        self.setMouseTracking(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def selectRow(self, row: int) -> None:
+        """Select ``row`` alone and make it current (as ``QTableView.selectRow``)."""
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return
+        index = model.index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.scrollTo(index)
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if self.empty_text and (model is None or model.rowCount() == 0):
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            area = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(
+                area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
+            )
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class LibraryFilters(QWidget):
+    """The filter bar: vendor, model, verdict, least stars, tag, prompt text, dates.
+
+    Typing in the search box waits ``SEARCH_DEBOUNCE_MS`` for a pause; the other
+    controls apply at once.
+
+    Attributes:
+        search, vendor, model, verdict, stars, tag, since, until: the controls.
+        clear_button: puts every filter back to "all".
+        count: says how many takes match.
+
+    Signals:
+        changed(TakeFilter): the filter the user now asks for.
+    """
+
+    changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._facets = TakeFacets({}, ())
+        self._quiet = False
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search prompts (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(160)
+        self.vendor = QComboBox()
+        self.model = QComboBox()
+        self.model.setMinimumContentsLength(10)
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.verdict = QComboBox()
+        self.verdict.addItem(self.tr("Any verdict"), None)
+        for verdict, text in zip(
+            VERDICTS, (self.tr("Usable"), self.tr("Reject"), self.tr("Unrated")), strict=True
+        ):
+            self.verdict.addItem(text, verdict)
+        self.stars = QComboBox()
+        self.stars.addItem(self.tr("Any stars"), None)
+        for n in range(1, 6):
+            self.stars.addItem("★" * n + ("+" if n < 5 else ""), n)
+        self.tag = QComboBox()
+        self.since = self._date_edit(self.tr("from any day"))
+        self.until = self._date_edit(self.tr("to any day"))
+        self.clear_button = QToolButton()
+        self.clear_button.setText(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr("Show every take (Ctrl+Shift+L)"))
+        self.count = QLabel()
+        self.count.setMinimumWidth(80)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for box, tip in (
+            (self.vendor, self.tr("Vendor")),
+            (self.model, self.tr("Model")),
+            (self.verdict, self.tr("Verdict")),
+            (self.stars, self.tr("Least stars")),
+            (self.tag, self.tr("Tag of the prompt")),
+        ):
+            box.setToolTip(tip)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search, 2)
+        for widget in (self.vendor, self.model, self.verdict, self.stars, self.tag):
+            layout.addWidget(widget)
+        layout.addWidget(self.since)
+        layout.addWidget(self.until)
+        layout.addWidget(self.clear_button)
+        layout.addWidget(self.count)
+        self._timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self.set_facets(self._facets)
+        self._connect_signals()
+
+    def _date_edit(self, blank: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        # The earliest date stands for "no limit", shown as ``blank``.
+        edit.setMinimumDate(QDate(2000, 1, 1))
+        edit.setSpecialValueText(blank)
+        edit.setDate(edit.minimumDate())
+        edit.setToolTip(blank)
+        return edit
+
+    def _connect_signals(self) -> None:
+        self.search.textChanged.connect(self._timer.start)
+        self._timer.timeout.connect(self._emit)
+        self.vendor.currentIndexChanged.connect(self._on_vendor)
+        for box in (self.model, self.verdict, self.stars, self.tag):
+            box.currentIndexChanged.connect(self._emit)
+        self.since.dateChanged.connect(self._emit)
+        self.until.dateChanged.connect(self._emit)
+        self.clear_button.clicked.connect(self.clear)
+
+    def set_facets(self, facets: TakeFacets) -> None:
+        """Offer the vendors, models and tags that occur, keeping what is chosen."""
+        self._facets = facets
+        self._quiet = True
+        try:
+            self._fill(self.vendor, self.tr("All vendors"), facets.vendors)
+            self._fill_models()
+            self._fill(self.tag, self.tr("All tags"), facets.tags)
+        finally:
+            self._quiet = False
+
+    def _fill(self, box: QComboBox, everything: str, values: Sequence[str]) -> None:
+        current = box.currentData()
+        box.blockSignals(True)
+        box.clear()
+        box.addItem(everything, None)
+        for value in values:
+            box.addItem(value, value)
+        if current is not None and current not in values:
+            box.addItem(current, current)  # keep a choice that no take has any more
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.blockSignals(False)
+
+    def _fill_models(self) -> None:
+        vendor = self.vendor.currentData()
+        if vendor is None:
+            models = sorted({m for ms in self._facets.models.values() for m in ms})
+        else:
+            models = list(self._facets.models.get(vendor, ()))
+        self._fill(self.model, self.tr("All models"), models)
+
+    def _on_vendor(self) -> None:
+        self._quiet = True
+        try:
+            self._fill_models()
+        finally:
+            self._quiet = False
+        self._emit()
+
+    def _day_start(self, date: QDate) -> float:
+        return float(QDateTime(date, QTime(0, 0)).toSecsSinceEpoch())
+
+    def where(self) -> TakeFilter:
+        """The filter the controls describe."""
+        since = until = None
+        if self.since.date() > self.since.minimumDate():
+            since = self._day_start(self.since.date())
+        if self.until.date() > self.until.minimumDate():
+            until = self._day_start(self.until.date().addDays(1))  # the whole last day
+        return TakeFilter(
+            vendor=self.vendor.currentData(),
+            model=self.model.currentData(),
+            verdict=self.verdict.currentData(),
+            min_stars=self.stars.currentData(),
+            tag=self.tag.currentData(),
+            search=self.search.text().strip(),
+            since=since,
+            until=until,
+        )
+
+    def clear(self) -> None:
+        """Every filter back to "all" (one change, not eight)."""
+        self._quiet = True
+        try:
+            self.search.clear()
+            self._timer.stop()
+            for box in (self.vendor, self.verdict, self.stars, self.tag):
+                box.setCurrentIndex(0)
+            self._fill_models()
+            self.model.setCurrentIndex(0)
+            self.since.setDate(self.since.minimumDate())
+            self.until.setDate(self.until.minimumDate())
+        finally:
+            self._quiet = False
+        self._emit()
+
+    def show_count(self, shown: int) -> None:
+        number = QLocale().toString(shown)
+        self.count.setText(self.tr("1 take") if shown == 1 else self.tr("%s takes") % number)
+
+    def _emit(self) -> None:
+        if not self._quiet:
+            self._timer.stop()
+            self.changed.emit(self.where())
+
+
+# --------------------------------------------------------------------------- inspector
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Rows as runs of consecutive rows (first, last): one selection range each, so that
+    restoring a selection of thousands of takes is a few ranges, not thousands."""
+    runs: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
+def _amount(value: Any) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return QLocale().toString(number, "g", 6)
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in params.items():
+        if value in (None, "", {}, []):
+            continue
+        if key in ("image", "last_frame"):
+            value = Path(str(value)).name
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        parts.append(f"{key}: {value}")
+    return "\n".join(parts)
+
+
+class TakeInspector(QWidget):
+    """The current take: a player, what made it, and what the creator thinks of it.
+
+    The player is built on first use and then reused: each take loads into the same
+    backend, ``PLAYER_DEBOUNCE_MS`` after the selection settles (arrowing through the
+    grid does not open every clip). Edits are sent up as signals; the screen writes them.
+
+    Attributes:
+        player: the :class:`PlayerWidget`, or ``None`` until a take is shown.
+        verdict_buttons: verdict -> its checkable button.
+        star_buttons: the five star buttons (index 0 is one star).
+        reasons: the :class:`ReasonsModel` behind ``reasons_view``.
+        add_reason_edit: type a reason and press Enter to add it to the list.
+        notes: the take's notes (saved ``NOTES_DEBOUNCE_MS`` after typing stops).
+        prompt, params, facts, job, cost, title: read-only labels.
+        open_button: opens the take in the system's player.
+
+    Signals:
+        rating_requested(dict): a verdict or stars were clicked: ``{"verdict": ...}`` or
+            ``{"stars": n}``.
+        reasons_edited(list): the ticked reasons changed.
+        reason_added(str): a new reason was typed.
+        notes_edited(int, str): a take's notes changed (take id, text).
+        open_requested(): the open button was clicked.
+    """
+
+    rating_requested = Signal(dict)
+    reasons_edited = Signal(list)
+    reason_added = Signal(str)
+    notes_edited = Signal(int, str)
+    open_requested = Signal()
+
+    def __init__(self, player_factory: PlayerFactory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._player_factory = player_factory
+        self.player: PlayerWidget | None = None
+        self._details: TakeDetails | None = None
+        self._pending_path: Path | None = None
+        self._notes_take: int | None = None
+        self._build()
+        self._player_timer = QTimer(self, singleShot=True, interval=PLAYER_DEBOUNCE_MS)
+        self._notes_timer = QTimer(self, singleShot=True, interval=NOTES_DEBOUNCE_MS)
+        self._connect_signals()
+        self.show_details(None)
+
+    def _build(self) -> None:
+        self._player_area = QWidget()
+        self._player_layout = QVBoxLayout(self._player_area)
+        self._player_layout.setContentsMargins(0, 0, 0, 0)
+        self._player_note = QLabel()
+        self._player_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._player_note.setWordWrap(True)
+        self._player_note.setMinimumHeight(120)
+        self._player_note.setStyleSheet("background: #1e1e1e; color: #bbbbbb; padding: 12px;")
+        self._player_layout.addWidget(self._player_note)
+
+        self.title = QLabel()
+        bold = self.title.font()
+        bold.setBold(True)
+        bold.setPointSizeF(bold.pointSizeF() * 1.1)
+        self.title.setFont(bold)
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+
+        self.verdict_buttons: dict[str, QToolButton] = {}
+        self._verdict_group = QButtonGroup(self)
+        self._verdict_group.setExclusive(True)
+        verdict_row = QHBoxLayout()
+        for verdict, text, key in (
+            ("usable", self.tr("✓ Usable"), "P"),
+            ("reject", self.tr("✕ Reject"), "X"),
+            ("unrated", self.tr("Unrated"), "U"),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
+            button.setToolTip(self.tr("Mark %s (%s)") % (text, key))
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            self._verdict_group.addButton(button)
+            self.verdict_buttons[verdict] = button
+            verdict_row.addWidget(button)
+        verdict_row.addStretch(1)
+        stars_row = QHBoxLayout()
+        stars_row.setSpacing(0)
+        self.star_buttons: list[QToolButton] = []
+        for n in range(1, 6):
+            star = QToolButton()
+            star.setAutoRaise(True)
+            star.setText("☆")
+            star.setToolTip(self.tr("%s stars (key %s; 0 clears)") % (n, n))
+            star.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            font = star.font()
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            star.setFont(font)
+            self.star_buttons.append(star)
+            stars_row.addWidget(star)
+        stars_row.addStretch(1)
+
+        self.reasons = ReasonsModel(self)
+        self.reasons_view = QListView()
+        self.reasons_view.setModel(self.reasons)
+        self.reasons_view.setFlow(QListView.Flow.LeftToRight)
+        self.reasons_view.setWrapping(True)
+        self.reasons_view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.reasons_view.setSpacing(2)
+        self.reasons_view.setUniformItemSizes(False)
+        self.reasons_view.setMinimumHeight(44)
+        self.reasons_view.setMaximumHeight(78)
+        self.reasons_view.setFrameShape(QFrame.Shape.NoFrame)
+        self.reasons_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.add_reason_edit = QLineEdit()
+        self.add_reason_edit.setPlaceholderText(self.tr("Add reason… (Enter)"))
+
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText(self.tr("Notes"))
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(64)
+
+        self.prompt = QLabel()
+        self.prompt.setWordWrap(True)
+        self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompt_version = QLabel()
+        self.prompt_version.setWordWrap(True)
+        self.params = QLabel()
+        self.params.setWordWrap(True)
+        self.params.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.job = QLabel()
+        self.job.setWordWrap(True)
+        self.job.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cost = QLabel()
+        self.cost.setWordWrap(True)
+        self.open_button = QPushButton(self.tr("Open in player (Enter)"))
+
+        details = QWidget()
+        form = QFormLayout(details)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.title)
+        form.addRow(self.facts)
+        form.addRow(verdict_row)
+        form.addRow(stars_row)
+        form.addRow(self._heading(self.tr("Reasons")))
+        form.addRow(self.reasons_view)
+        form.addRow(self.add_reason_edit)
+        form.addRow(self._heading(self.tr("Notes")))
+        form.addRow(self.notes)
+        form.addRow(self.tr("Prompt"), self.prompt)
+        form.addRow("", self.prompt_version)
+        form.addRow(self.tr("Parameters"), self.params)
+        form.addRow(self.tr("Job"), self.job)
+        form.addRow(self.tr("Cost"), self.cost)
+        form.addRow(self.open_button)
+        self._form = form
+        self._empty = QLabel()
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._empty.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        # Shown one at a time; a box layout (unlike a stacked widget) lets the wrapped
+        # labels ask for the height their width needs.
+        self._details_page = details
+        pages = QWidget()
+        pages_layout = QVBoxLayout(pages)
+        pages_layout.setContentsMargins(0, 0, 0, 0)
+        pages_layout.addWidget(self._empty, 1)
+        pages_layout.addWidget(details)
+        scroll = QScrollArea()
+        scroll.setWidget(pages)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self._split = QSplitter(Qt.Orientation.Vertical)
+        self._split.addWidget(self._player_area)
+        self._split.addWidget(scroll)
+        self._split.setStretchFactor(0, 2)
+        self._split.setStretchFactor(1, 3)
+        self._split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._split)
+
+    def _heading(self, text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def _connect_signals(self) -> None:
+        for verdict, button in self.verdict_buttons.items():
+            button.clicked.connect(
+                lambda _=False, v=verdict: self.rating_requested.emit({"verdict": v})
+            )
+        for n, star in enumerate(self.star_buttons, start=1):
+            star.clicked.connect(lambda _=False, n=n: self._on_star(n))
+        self.reasons.checked_changed.connect(self.reasons_edited)
+        self.add_reason_edit.returnPressed.connect(self._on_add_reason)
+        self.notes.textChanged.connect(self._on_notes_typed)
+        self._notes_timer.timeout.connect(self._save_notes)
+        self._player_timer.timeout.connect(self._load_player)
+        self.open_button.clicked.connect(self.open_requested)
+
+    # ------------------------------------------------------------ showing
+
+    @property
+    def details(self) -> TakeDetails | None:
+        return self._details
+
+    def show_details(self, details: TakeDetails | None, reasons: Sequence[str] = ()) -> None:
+        """Show ``details`` (``None``: nothing selected), offering ``reasons``."""
+        self.flush_notes()
+        same_take = (
+            details is not None
+            and self._details is not None
+            and details.take.id == self._details.take.id
+        )
+        self._details = details
+        enabled = details is not None
+        for widget in (self.reasons_view, self.add_reason_edit, self.notes, self.open_button):
+            widget.setEnabled(enabled)
+        for button in (*self.verdict_buttons.values(), *self.star_buttons):
+            button.setEnabled(enabled)
+        if details is None:
+            self._show_nothing()
+            return
+        take = details.take
+        self._empty.hide()
+        self._details_page.show()
+        self.title.setText(self.tr("Take #%s · %s · %s") % (take.id, take.vendor, take.model))
+        self.facts.setText(self._facts(take))
+        self.show_rating(take)
+        self.reasons.set_reasons(reason_choices(reasons, take.reasons), take.reasons)
+        if not same_take:
+            self.notes.blockSignals(True)
+            self.notes.setPlainText(take.notes)
+            self.notes.blockSignals(False)
+            self._notes_take = take.id
+            self._queue_player(take.path)
+        self._show_prompt(details)
+        self.params.setText(_params_text(details.params) or self.tr("—"))
+        self.job.setText(self._job_text(details))
+        self.cost.setText(self._cost_text(details))
+
+    def show_rating(self, take: Take) -> None:
+        self.verdict_buttons[take.verdict].setChecked(True)
+        for n, star in enumerate(self.star_buttons, start=1):
+            star.setText("★" if take.stars and n <= take.stars else "☆")
+            star.setStyleSheet(f"color: {_STAR.name()};" if take.stars and n <= take.stars else "")
+
+    def _show_nothing(self) -> None:
+        self._empty.setText(
+            self.tr(
+                "No take selected.\n\nPick one in the grid: arrow keys move, Shift or Ctrl "
+                "select several, P/X/U and 1–5 rate them all."
+            )
+        )
+        self._details_page.hide()
+        self._empty.show()
+        self.title.clear()
+        self.facts.clear()
+        self._verdict_group.setExclusive(False)
+        for button in self.verdict_buttons.values():
+            button.setChecked(False)
+        self._verdict_group.setExclusive(True)
+        for star in self.star_buttons:
+            star.setText("☆")
+            star.setStyleSheet("")
+        self.reasons.set_reasons([], [])
+        self.notes.blockSignals(True)
+        self.notes.clear()
+        self.notes.blockSignals(False)
+        self._notes_take = None
+        for label in (self.prompt, self.prompt_version, self.params, self.job, self.cost):
+            label.clear()
+        self._player_timer.stop()
+        self._pending_path = None
+        self._player_note.setText(self.tr("Select a take to play it here."))
+        self._player_note.show()
+        if self.player is not None:
+            self.player.backend.pause()
+            self.player.hide()
+
+    def _facts(self, take: Take) -> str:
+        made = QDateTime.fromSecsSinceEpoch(int(take.created_at)).toString("yyyy-MM-dd HH:mm")
+        parts = [
+            f"{take.duration_s:.1f} s",
+            f"{take.width}×{take.height}",
+            f"{take.fps:g} fps" if take.fps else "",
+            take.video_codec,
+            self.tr("audio") if take.has_audio else self.tr("silent"),
+            QLocale().formattedDataSize(take.size_bytes),
+            self.tr("imported") if take.source == "imported" else "",
+            made,
+        ]
+        return " · ".join(p for p in parts if p)
+
+    def _show_prompt(self, details: TakeDetails) -> None:
+        text = details.prompt_text or self.tr("(no prompt)")
+        if details.negative:
+            text += "\n" + self.tr("Negative: %s") % details.negative
+        self.prompt.setText(text)
+        if details.version is not None:
+            line = self.tr("Version %s of %s of “%s”") % (
+                details.version,
+                details.versions,
+                details.prompt_title,
+            )
+            if details.tags:
+                line += " · " + ", ".join(f"#{t}" for t in details.tags)
+        elif details.prompt_text:
+            line = self.tr("Typed on the Generate screen (not a saved prompt)")
+        else:
+            line = ""
+        self.prompt_version.setText(line)
+
+    def _job_text(self, details: TakeDetails) -> str:
+        take = details.take
+        if take.job_id is None:
+            return self.tr("Imported — no job")
+        lines = [self.tr("Job %s · %s") % (take.job_id, details.job_state or "?")]
+        if details.vendor_task_id:
+            lines.append(self.tr("Vendor task id: %s") % details.vendor_task_id)
+        if details.account:
+            lines.append(self.tr("Account: %s") % details.account)
+        return "\n".join(lines)
+
+    def _cost_text(self, details: TakeDetails) -> str:
+        estimate = details.estimate
+        if details.take.job_id is None:
+            return self.tr("—")
+        unit = (estimate or {}).get("unit") or self.tr("credits")
+        lines = []
+        if estimate:
+            line = self.tr("Estimated %s %s") % (_amount(estimate.get("amount")), unit)
+            if estimate.get("money"):
+                line += f" (≈ {_amount(estimate['money'])} {estimate.get('currency') or ''})"
+            lines.append(line.strip())
+        if details.cost_actual is not None:
+            lines.append(self.tr("Charged %s %s") % (_amount(details.cost_actual), unit))
+        elif estimate and details.job_state == "done":
+            # The ledger takes the estimate when the vendor reports no cost (core.jobs).
+            lines.append(self.tr("Charged as estimated (the vendor reports no cost)"))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ player
+
+    def _queue_player(self, path: Path) -> None:
+        self._pending_path = path
+        if self.player is None or not self.player.isVisible():
+            self._player_note.setText(self.tr("Opening the take…"))
+        self._player_timer.start()
+
+    def _load_player(self) -> None:
+        path = self._pending_path
+        if path is None or not self.isVisible():
+            return
+        if self.player is None:
+            try:
+                backend = self._player_factory()
+            except BackendUnavailable as exc:
+                self._player_note.setText(str(exc))
+                return
+            self.player = PlayerWidget(backend)
+            self.player.setMinimumHeight(160)
+            self._player_note.hide()
+            self._player_layout.addWidget(self.player)
+        try:
+            self.player.load(path)
+        except TakestockError as exc:
+            self.player.backend.pause()
+            self._player_note.setText(exc.message)
+            self._player_note.show()
+            self.player.hide()
+            return
+        self._player_note.hide()
+        self.player.show()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._pending_path is not None and self._details is not None:
+            self._player_timer.start()
+
+    def hideEvent(self, event: Any) -> None:
+        if self.player is not None:
+            self.player.backend.pause()
+        super().hideEvent(event)
+
+    def release(self) -> None:
+        """Free the player backend (closing the screen)."""
+        self.flush_notes()
+        self._player_timer.stop()
+        if self.player is not None:
+            self.player.release()
+
+    # ------------------------------------------------------------ edits
+
+    def _on_star(self, n: int) -> None:
+        take = self._details.take if self._details else None
+        # Clicking the star a take already has clears them, as in Lightroom.
+        self.rating_requested.emit({"stars": 0 if take is not None and take.stars == n else n})
+
+    def _on_add_reason(self) -> None:
+        text = self.add_reason_edit.text().strip()
+        if text:
+            self.reason_added.emit(text)
+            self.add_reason_edit.clear()
+
+    def _on_notes_typed(self) -> None:
+        self._notes_timer.start()
+
+    def flush_notes(self) -> None:
+        """Send notes typed but not yet saved."""
+        if self._notes_timer.isActive():
+            self._notes_timer.stop()
+            self._save_notes()
+
+    def _save_notes(self) -> None:
+        if self._notes_take is not None:
+            self.notes_edited.emit(self._notes_take, self.notes.toPlainText())
+
+
+# --------------------------------------------------------------------------- screen
 
 
 class LibraryScreen(QWidget):
-    def __init__(self, services: Services, bridge: EngineBridge) -> None:
+    """Every take: the filter bar, the grid of posters and the inspector.
+
+    Keys on the grid and in the inspector: P usable, X reject, U unrated, 1–5 stars,
+    0 clears the stars (to every selected take); Enter opens the current take in the
+    system's player; Ctrl+F searches; Ctrl+Shift+L clears the filters. Dragging takes
+    out of the grid carries their files' URLs. New takes from the engine appear
+    ``REFRESH_DEBOUNCE_MS`` after the last one finishes.
+
+    Attributes:
+        model: the :class:`LibraryModel` behind the grid.
+        view: the :class:`TakeGrid`.
+        filters: the :class:`LibraryFilters` bar.
+        inspector: the :class:`TakeInspector`.
+        thumbnails: the :class:`ThumbnailLoader` (``None`` when posters are off).
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        bridge: EngineBridge,
+        *,
+        player_factory: PlayerFactory | None = None,
+        thumbnails: bool = True,
+    ) -> None:
         super().__init__()
-        self._services = services
-        self.model = TakesModel(services.store, services.library.root)
-        self.view = table_view(self.model)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("Search prompts"))
-        self.verdict_filter = QComboBox()
-        self.verdict_filter.addItems(["all", "usable", "reject", "unrated"])
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.verdict_filter)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(self.view)
-        layout.addWidget(
-            QLabel(self.tr("Rate: P usable · X reject · U unrated · 1–5 stars · Enter opens"))
-        )
-        self._search_timer = QTimer(self, singleShot=True, interval=200)
-        self._connect_signals(bridge)
-
-    def _connect_signals(self, bridge: EngineBridge) -> None:
-        self.search.textChanged.connect(self._search_timer.start)
-        self._search_timer.timeout.connect(self._apply_filter)
-        self.verdict_filter.currentTextChanged.connect(self._apply_filter)
-        self.view.doubleClicked.connect(self._open_take)
-        for key, change in RATING_KEYS.items():
-            shortcut = QShortcut(QKeySequence(key), self.view)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(lambda change=change: self.rate_selected(**change))
-        open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.view)
-        open_key.setContext(Qt.ShortcutContext.WidgetShortcut)
-        open_key.activated.connect(lambda: self._open_take(self.view.currentIndex()))
-        bridge.job_changed.connect(self._on_job_changed)
-
-    def _on_job_changed(self, event: JobEvent) -> None:
-        if event.take_id is not None:
-            self.model.refresh()
-
-    def _apply_filter(self) -> None:
-        verdict = self.verdict_filter.currentText()
-        self.model.set_filter(
-            TakeFilter(
-                search=self.search.text().strip(),
-                verdict=None if verdict == "all" else verdict,  # type: ignore[arg-type]
+        self._store = services.store
+        self._media = services.library.root
+        self._reasons = list_reasons(self._store)
+        self.thumbnails: ThumbnailLoader | None = None
+        self._kept: tuple[int | None, list[int]] | None = None
+        if thumbnails:
+            box = _poster_box(TILE) * max(1.0, self.devicePixelRatioF())
+            cache = ThumbnailCache(services.paths.thumbnails)
+            self.thumbnails = ThumbnailLoader(cache, box, parent=self)
+        self.filters = LibraryFilters()
+        self.model = LibraryModel(self._store, self._media, self.thumbnails, parent=self)
+        self.view = TakeGrid()
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(TakeDelegate(self.view))
+        self.inspector = TakeInspector(player_factory or _default_player)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.inspector.setMinimumWidth(320)
+        self.splitter.setSizes([740, 380])
+        self.keys_help = QLabel(
+            self.tr(
+                "P usable · X reject · U unrated · 1–5 stars · 0 clears stars · "
+                "Enter opens · drag takes to an editor or a folder"
             )
         )
+        self.keys_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.keys_help)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
+        self._shortcuts: list[QShortcut] = []
+        self.setFocusProxy(self.view)  # coming to the screen, the keys rate takes
+        self._connect_signals(bridge)
+        self.filters.set_facets(take_facets(self._store))
+        self._after_reset()
+        self._restore_layout()
+
+    def _connect_signals(self, bridge: EngineBridge) -> None:
+        self.filters.changed.connect(self._on_filter)
+        self.model.reset_done.connect(self._after_reset)
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.view.doubleClicked.connect(self._open_index)
+        for target, context in (
+            (self.view, Qt.ShortcutContext.WidgetShortcut),
+            (self.inspector, Qt.ShortcutContext.WidgetWithChildrenShortcut),
+        ):
+            for key, change in RATING_KEYS.items():
+                self._shortcut(key, target, context).activated.connect(
+                    lambda change=change: self.rate_selected(**change)
+                )
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._shortcut(key, self.view, Qt.ShortcutContext.WidgetShortcut).activated.connect(
+                self.open_current
+            )
+        self._shortcut(
+            QKeySequence.StandardKey.Find, self, Qt.ShortcutContext.WidgetWithChildrenShortcut
+        ).activated.connect(self._focus_search)
+        self._shortcut(
+            QKeySequence("Ctrl+Shift+L"), self, Qt.ShortcutContext.WidgetWithChildrenShortcut
+        ).activated.connect(self.filters.clear)
+        self.inspector.rating_requested.connect(lambda change: self.rate_selected(**change))
+        self.inspector.reasons_edited.connect(self._on_reasons_edited)
+        self.inspector.reason_added.connect(self._on_reason_added)
+        self.inspector.notes_edited.connect(self._on_notes_edited)
+        self.inspector.open_requested.connect(self.open_current)
+        self._refresh_timer.timeout.connect(self.refresh)
+        bridge.job_changed.connect(self._on_job_changed)
+        self.splitter.splitterMoved.connect(self._save_layout)
+
+    def _shortcut(self, key: Any, parent: QWidget, context: Qt.ShortcutContext) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(key), parent)
+        shortcut.setContext(context)
+        self._shortcuts.append(shortcut)
+        return shortcut
+
+    # ------------------------------------------------------------ reading
+
+    def selected_ids(self) -> list[int]:
+        """The selected takes' ids in grid order (the current one if none is selected)."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedIndexes()})
+        if not rows and self.view.currentIndex().isValid():
+            rows = [self.view.currentIndex().row()]
+        return [self.model.take_id(r) for r in rows]
+
+    def current_take(self) -> Take | None:
+        index = self.view.currentIndex()
+        return self.model.take(index.row()) if index.isValid() else None
+
+    def select_take(self, take_id: int) -> None:
+        """Show one take (the Queue's "open take"), clearing filters that hide it."""
+        self.refresh()
+        row = self.model.row_of(take_id)
+        if row is None:
+            self.filters.clear()  # the filter bar and the grid agree again
+            self.model.set_filter(TakeFilter())
+            row = self.model.row_of(take_id)
+        if row is not None:
+            self.view.selectRow(row)
+
+    def refresh(self) -> None:
+        """Read the takes again, keeping the selection and the current take."""
+        self._refresh_timer.stop()
+        self.filters.set_facets(take_facets(self._store))
+        self._reasons = list_reasons(self._store)
+        self._keep_selection()
+        self.model.refresh()
+
+    # ------------------------------------------------------------ writing
 
     def rate_selected(self, **change: Any) -> None:
-        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        for row in rows:
-            rate_take(self._services.store, self.model.take(row).id, **change)
-        current = self.view.currentIndex()
-        self.model.refresh()
-        if current.isValid():
-            self.view.setCurrentIndex(current)
+        """Apply a verdict or stars to every selected take (P/X/U/0–5)."""
+        ids = self.selected_ids()
+        if not ids:
+            return
+        try:
+            rate_takes(self._store, ids, **change)
+        except TakestockError as exc:
+            self._say(exc.message)
+            return
+        self.model.forget(ids)
+        self._show_current()
 
-    def _open_take(self, index: Any) -> None:
+    def _on_reasons_edited(self, reasons: list[str]) -> None:
+        take = self.current_take()
+        if take is not None:
+            rate_take(self._store, take.id, reasons=reasons)
+            self.model.forget([take.id])
+            self._show_current()
+
+    def _on_reason_added(self, name: str) -> None:
+        try:
+            stored = add_reason(self._store, name)
+        except TakestockError as exc:
+            self._say(exc.message)
+            return
+        self._reasons = list_reasons(self._store)
+        take = self.current_take()
+        if take is not None:
+            # Adding a reason while looking at a take means "this take has it".
+            rate_take(self._store, take.id, reasons=[*take.reasons, stored])
+            self.model.forget([take.id])
+        self._show_current()
+
+    def _on_notes_edited(self, take_id: int, notes: str) -> None:
+        try:
+            rate_take(self._store, take_id, notes=notes)
+        except TakestockError:
+            return  # the take is gone
+        self.model.forget([take_id])
+
+    def open_current(self) -> None:
+        self._open_index(self.view.currentIndex())
+
+    def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             path = self.model.take(index.row()).path
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    # ------------------------------------------------------------ reacting
+
+    def _on_filter(self, where: TakeFilter) -> None:
+        self._keep_selection()
+        self.model.set_filter(where)
+
+    def _after_reset(self) -> None:
+        self.filters.show_count(self.model.rowCount())
+        if self.model.where == TakeFilter():
+            self.view.empty_text = self.tr(
+                "No takes yet — generate one on the Generate screen (Ctrl+1),\n"
+                "or bring in videos made elsewhere with `takestock import FILE…`."
+            )
+        else:
+            self.view.empty_text = self.tr(
+                "No takes match these filters — loosen them, or clear them all (Ctrl+Shift+L)."
+            )
+        self._restore_selection()
+
+    def _restore_selection(self) -> None:
+        keep, self._kept = self._kept, None
+        if keep is None:
+            self._show_current()
+            return
+        current_id, selected = keep
+        rows = [r for r in (self.model.row_of(i) for i in selected) if r is not None]
+        selection = QItemSelection()
+        for first, last in _runs(rows):
+            selection.select(self.model.index(first), self.model.index(last))
+        flags = QItemSelectionModel.SelectionFlag
+        selection_model = self.view.selectionModel()
+        selection_model.select(selection, flags.ClearAndSelect)
+        row = self.model.row_of(current_id) if current_id is not None else None
+        if row is not None:
+            selection_model.setCurrentIndex(self.model.index(row), flags.NoUpdate)
+        self._show_current()
+
+    def _keep_selection(self) -> None:
+        take = self.current_take()
+        self._kept = (take.id if take else None, self.selected_ids())
+
+    def _on_current(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        take = self.current_take()
+        if take is None:
+            self.inspector.show_details(None)
+            return
+        try:
+            details = take_details(self._store, self._media, take.id)
+        except TakestockError:
+            self.inspector.show_details(None)
+            return
+        self.inspector.show_details(details, self._reasons)
+
+    def _on_job_changed(self, event: JobEvent) -> None:
+        if event.take_id is not None:
+            self._refresh_timer.start()
+
+    def _focus_search(self) -> None:
+        self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filters.search.selectAll()
+
+    def _say(self, message: str) -> None:
+        self.keys_help.setText(message)
+
+    # ------------------------------------------------------------ life
+
+    def _restore_layout(self) -> None:
+        sizes = QSettings().value("library/splitter")
+        if isinstance(sizes, list) and len(sizes) == 2:
+            self.splitter.setSizes([int(s) for s in sizes])
+
+    def _save_layout(self) -> None:
+        QSettings().setValue("library/splitter", self.splitter.sizes())
+
+    def closeEvent(self, event: Any) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Save notes, free the player, stop the poster threads."""
+        self.inspector.release()
+        if self.thumbnails is not None:
+            self.thumbnails.shutdown()

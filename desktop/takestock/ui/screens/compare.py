@@ -1,0 +1,1234 @@
+"""Compare: two to four takes side by side under one transport, a two-up wipe, and blind
+duels that feed the arena.
+
+The grid's players are driven by one :class:`~takestock.ui.player.SyncGroup` and one
+:class:`~takestock.ui.player.TransportBar`; the players' own bars are hidden and their
+keys go to the group (each player's focus proxy is the stage, whose keys the screen
+handles).
+
+The wipe shows the two clips' exact frames at the group's position, decoded with PyAV
+by :func:`takestock.core.media.poster_frame` on worker threads and cached on disk under
+the thumbnails folder. Frames from the players themselves were the other choice, but
+only the Qt backend hands them out (``QVideoSink``); VLC, the preferred backend, paints
+into a native window that Qt cannot read. A decode per frame is slower than playback
+(a GOP's worth of decoding: ~50–300 ms), so loads are latest-wins: while playing or
+scrubbing the wipe shows the newest frame it could decode, and when paused or stepping
+it shows exactly the frame under the playhead, which is what a wipe is for.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import queue
+import random
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from takestock.core.arena import TakeFacts, Winner, blind_pairs, group_info, record_duel, take_facts
+from takestock.core.errors import TakestockError
+from takestock.core.jobs import JobEvent
+from takestock.core.media import poster_frame
+from takestock.core.takes import Take, get_take, rate_take
+from takestock.ui.arena_models import (
+    GroupsModel,
+    job_cost_text,
+    keep_singletons_alive,
+    plural,
+    wait_text,
+)
+from takestock.ui.bridge import EngineBridge
+from takestock.ui.player import (
+    HEADLESS_VLC_ARGS,
+    Alignment,
+    PlayerBackend,
+    PlayerWidget,
+    SyncGroup,
+    TransportBar,
+    best_backend,
+    frame_at,
+    handle_transport_key,
+)
+from takestock.wiring import Services
+
+__all__ = ["MAX_TAKES", "CompareCell", "CompareScreen", "FrameLoader", "WipeView"]
+
+#: The grid holds this many takes at most.
+MAX_TAKES = 4
+#: How often the shared transport and the wipe catch up with the players.
+TICK_MS = 40
+#: The longest side of a wipe frame, in pixels (frames are never enlarged).
+WIPE_FRAME_SIDE = 1280
+#: Decoded wipe frames kept in memory (both sides together).
+FRAME_MEMORY = 48
+
+BackendFactory = Callable[[Take], PlayerBackend]
+
+
+def _default_backend(take: Take) -> PlayerBackend:
+    """VLC where it runs, else Qt Multimedia; with no screen (tests, the self-test) VLC
+    gets no video or audio device, since it could not embed anyway."""
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return best_backend(vlc_args=HEADLESS_VLC_ARGS)
+    return best_backend()
+
+
+# --------------------------------------------------------------------- frames
+
+
+@dataclass(frozen=True, slots=True)
+class _Pixels:
+    """A decoded frame as plain RGB bytes (safe to pass between threads)."""
+
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    side: int
+    path: Path
+    sha256: str
+    frame: int
+    fps: float
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.sha256, self.frame
+
+
+class FrameLoader(QObject):
+    """Decodes single frames off the UI thread, one at a time per side, latest wins.
+
+    A request made while that side is busy replaces any request still waiting, so
+    scrubbing never queues up work. Frames are cached as JPEGs under ``cache_dir`` and
+    the newest few are kept in memory. Workers hand back plain bytes through a queue and
+    an argument-less signal; every Qt object is made on the UI thread.
+
+    Signals:
+        frame_ready(int, QImage): a side (0 left, 1 right) and its newest frame.
+        failed(int, str): a side whose frame could not be decoded, and why.
+    """
+
+    frame_ready = Signal(int, QImage)
+    failed = Signal(int, str)
+    _arrived = Signal()  # emitted by a worker thread: results wait in self._results
+
+    def __init__(self, cache_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cache_dir = cache_dir
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="compare-frames")
+        self._results: queue.SimpleQueue[tuple[_Ask, _Pixels | BaseException]] = queue.SimpleQueue()
+        self._busy = [False, False]
+        self._waiting: list[_Ask | None] = [None, None]
+        self._memory: OrderedDict[tuple[str, int], QImage] = OrderedDict()
+        self._closed = False
+        self._arrived.connect(self._drain)
+
+    def request(self, side: int, path: Path, sha256: str, frame: int, fps: float) -> None:
+        """Ask for ``frame`` of the clip at ``path`` on ``side``; answered by ``frame_ready``."""
+        ask = _Ask(side, Path(path), sha256, max(0, frame), fps)
+        cached = self._memory.get(ask.key)
+        if cached is not None:
+            self._memory.move_to_end(ask.key)
+            self._waiting[side] = None
+            self.frame_ready.emit(side, cached)
+            return
+        if self._busy[side]:
+            self._waiting[side] = ask
+            return
+        self._submit(ask)
+
+    def busy(self) -> bool:
+        return any(self._busy) or any(a is not None for a in self._waiting)
+
+    def _submit(self, ask: _Ask) -> None:
+        if self._closed:
+            return
+        self._busy[ask.side] = True
+        self._pool.submit(self._work, ask)
+
+    def _work(self, ask: _Ask) -> None:
+        """On a worker thread: decode (or read from the cache) and report back."""
+        result: _Pixels | BaseException
+        try:
+            result = self._load(ask)
+        except BaseException as exc:  # delivered to the UI, never dropped
+            result = exc
+        self._results.put((ask, result))
+        with suppress(RuntimeError):  # the loader was deleted meanwhile
+            self._arrived.emit()
+
+    def _load(self, ask: _Ask) -> _Pixels:
+        dest = self._cache_dir / f"{ask.sha256[:40]}-{WIPE_FRAME_SIDE}-{ask.frame:06d}.jpg"
+        if not dest.exists():
+            poster_frame(
+                ask.path,
+                dest,
+                at_s=ask.frame / ask.fps,
+                max_size=(WIPE_FRAME_SIDE, WIPE_FRAME_SIDE),
+                quality=90,
+            )
+        try:
+            with Image.open(dest) as picture:
+                rgb = picture.convert("RGB")
+        except OSError as exc:
+            dest.unlink(missing_ok=True)
+            raise TakestockError(f"{ask.path.name}: the frame could not be read back.") from exc
+        return _Pixels(rgb.width, rgb.height, rgb.tobytes())
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                ask, result = self._results.get_nowait()
+            except queue.Empty:
+                return
+            self._on_done(ask, result)
+
+    def _on_done(self, ask: _Ask, result: _Pixels | BaseException) -> None:
+        self._busy[ask.side] = False
+        if isinstance(result, _Pixels):
+            image = QImage(
+                result.data, result.width, result.height, result.width * 3,
+                QImage.Format.Format_RGB888,
+            ).copy()  # fmt: skip
+            self._memory[ask.key] = image
+            while len(self._memory) > FRAME_MEMORY:
+                self._memory.popitem(last=False)
+            self.frame_ready.emit(ask.side, image)
+        else:
+            message = result.message if isinstance(result, TakestockError) else repr(result)
+            self.failed.emit(ask.side, message)
+        waiting, self._waiting[ask.side] = self._waiting[ask.side], None
+        if waiting is not None:
+            self.request(waiting.side, waiting.path, waiting.sha256, waiting.frame, waiting.fps)
+
+    def close(self) -> None:
+        """Stop taking work; a decode under way finishes and is dropped."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WipeView(QWidget):
+    """Two pictures on one rectangle, split by a divider the user drags.
+
+    Left of the divider is the left picture, right of it the right one. Mouse drags and
+    ``[`` / ``]`` (handled by the screen) move it.
+
+    Attributes:
+        divider: where the split is, 0.0 (all right picture) to 1.0 (all left).
+        images: the two pictures (``None`` until loaded).
+        labels: what each corner says (vendor and model, or "A" and "B" when blind).
+
+    Signals:
+        divider_moved(float): the user moved the divider.
+    """
+
+    divider_moved = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.divider = 0.5
+        self.images: list[QImage | None] = [None, None]
+        self.labels = ["", ""]
+        self.note = ""
+        self.setMinimumSize(QSize(320, 180))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.SplitHCursor)
+        self.setMouseTracking(False)
+
+    def set_image(self, side: int, image: QImage | None) -> None:
+        self.images[side] = image
+        self.update()
+
+    def set_labels(self, left: str, right: str) -> None:
+        self.labels = [left, right]
+        self.update()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self.update()
+
+    def set_divider(self, fraction: float) -> None:
+        self.divider = min(max(fraction, 0.0), 1.0)
+        self.update()
+
+    def picture_rect(self) -> QRectF:
+        """Where the pictures are drawn: the first one's shape, fitted and centred."""
+        area = QRectF(self.rect())
+        image = self.images[0] or self.images[1]
+        if image is None or image.isNull() or area.isEmpty():
+            return area
+        scale = min(area.width() / image.width(), area.height() / image.height())
+        w, h = image.width() * scale, image.height() * scale
+        return QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.fillRect(self.rect(), QColor("black"))
+        target = self.picture_rect()
+        split = target.left() + target.width() * self.divider
+        for side, image in enumerate(self.images):
+            if image is None or image.isNull():
+                continue
+            painter.save()
+            if side == 0:
+                painter.setClipRect(
+                    QRectF(target.left(), target.top(), split - target.left(), target.height())
+                )
+            else:
+                painter.setClipRect(
+                    QRectF(split, target.top(), target.right() - split, target.height())
+                )
+            painter.drawImage(target, image)
+            painter.restore()
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        painter.drawLine(QPointF(split, target.top()), QPointF(split, target.bottom()))
+        painter.setBrush(QColor(255, 255, 255, 230))
+        painter.drawEllipse(QPointF(split, target.center().y()), 7, 7)
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        for side, text in enumerate(self.labels):
+            if not text:
+                continue
+            width = metrics.horizontalAdvance(text) + 16
+            height = metrics.height() + 8
+            x = target.left() + 8 if side == 0 else target.right() - 8 - width
+            box = QRectF(x, target.bottom() - 16 - height, width, height)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 170))
+            painter.drawRoundedRect(box, 4, 4)
+            painter.setPen(QColor("white"))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        if self.note or not any(self.images):
+            note = self.note or self.tr("Decoding frames…")
+            painter.setPen(QColor(220, 220, 220))
+            painter.drawText(
+                QRectF(self.rect()).adjusted(0, 12, 0, 0),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                note,
+            )
+        painter.end()
+
+    def _drag_to(self, x: float) -> None:
+        target = self.picture_rect()
+        if target.width() > 0:
+            self.set_divider((x - target.left()) / target.width())
+            self.divider_moved.emit(self.divider)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_to(event.position().x())
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._drag_to(event.position().x())
+        super().mouseMoveEvent(event)
+
+
+# ---------------------------------------------------------------------- cells
+
+
+class CompareCell(QFrame):
+    """One take of the grid: a caption (vendor, model, cost, wait) over its player.
+
+    Attributes:
+        take: the :class:`Take` shown.
+        facts: its :class:`TakeFacts` (cost and wait), or ``None`` when unknown.
+        player: its :class:`PlayerWidget`, or ``None`` when the file could not be opened.
+        title, details: the caption's labels.
+        pick_button: "Best (n)", marks the take usable.
+
+    Signals:
+        pick_requested(int): the take id whose "Best" button was pressed.
+    """
+
+    pick_requested = Signal(int)
+
+    def __init__(
+        self,
+        take: Take,
+        facts: TakeFacts | None,
+        number: int,
+        player: PlayerWidget | None,
+        error: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.take = take
+        self.facts = facts
+        self.player = player
+        self._number = number
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("compareCell")
+        self.title = QLabel()
+        font = self.title.font()
+        font.setBold(True)
+        self._title_size = font.pointSizeF() * 1.1
+        font.setPointSizeF(self._title_size)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.pick_button = QToolButton()
+        self.pick_button.setText(self.tr("Best (%1)").replace("%1", str(number)))
+        self.pick_button.setToolTip(
+            self.tr("Mark this take usable (%1)").replace("%1", str(number))
+        )
+        self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        caption = QHBoxLayout()
+        caption.setContentsMargins(8, 6, 8, 4)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.title)
+        text.addWidget(self.details)
+        caption.addLayout(text, 1)
+        caption.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(0)
+        layout.addLayout(caption)
+        if player is not None:
+            layout.addWidget(player, 1)
+        else:
+            broken = QLabel(error or self.tr("This take could not be opened."))
+            broken.setWordWrap(True)
+            broken.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            broken.setMinimumSize(QSize(160, 90))
+            layout.addWidget(broken, 1)
+        self.pick_button.clicked.connect(lambda: self.pick_requested.emit(self.take.id))
+        self.set_blind(None)
+
+    def name(self) -> str:
+        return f"{self.take.vendor} · {self.take.model}"
+
+    def detail_text(self) -> str:
+        t, f = self.take, self.facts
+        parts = []
+        cost = job_cost_text(f.cost if f else None)
+        if cost:
+            parts.append(cost)
+        if f is not None and f.wait_s is not None:
+            parts.append(self.tr("waited %1").replace("%1", wait_text(f.wait_s)))
+        parts.append(f"{t.duration_s:.1f} s · {t.width}×{t.height} · {t.fps:g} fps")
+        return " · ".join(parts)
+
+    def set_blind(self, letter: str | None) -> None:
+        """Hide who made the take behind ``letter`` ("A", "B"), or show it (``None``)."""
+        font = self.title.font()
+        font.setPointSizeF(self._title_size * (1.6 if letter is not None else 1.0))
+        self.title.setFont(font)
+        if letter is not None:
+            self.title.setText(letter)
+            self.details.setText(self.tr("Hidden until you vote"))
+            self.pick_button.hide()
+            self.setToolTip("")
+            return
+        verdict = {"usable": " ✓", "reject": " ✗"}.get(self.take.verdict, "")
+        self.title.setText(self.name() + verdict)
+        self.details.setText(self.detail_text())
+        self.pick_button.show()
+        self.pick_button.setEnabled(self.take.verdict != "usable")
+        self.setToolTip(f"#{self.take.id} · {self.take.path.name}")
+
+    def set_take(self, take: Take) -> None:
+        """The same take with a new verdict."""
+        self.take = take
+        self.set_blind(None)
+
+
+# --------------------------------------------------------------------- screen
+
+
+class CompareScreen(QWidget):
+    """Two to four takes in a synced grid, a two-up wipe, and blind duels.
+
+    Pick a comparison group (one request fanned out to several models) or call
+    :meth:`compare` with any takes. Keys: the player keys (Space, J K L, ``,`` ``.``,
+    ← →, Home End, M) drive every player; 1–4 mark a take the best (usable); W toggles the
+    wipe, ``[`` ``]`` move its divider; R switches alignment; Ctrl+L loops; Ctrl+B starts
+    a blind round, where A, B and T vote and S skips a pair.
+
+    Attributes:
+        groups: the :class:`GroupsModel` behind ``group_combo``.
+        group_combo: the recent comparison groups.
+        align_combo: "Align starts" / "Align relative time".
+        wipe_button, blind_button: checkable toggles.
+        stage: a ``QStackedWidget``: the empty state, the grid, the wipe.
+        wipe: the :class:`WipeView`; ``left_choice`` and ``right_choice`` pick its takes.
+        cells: the :class:`CompareCell` s shown, in grid order.
+        sync: the :class:`SyncGroup` over the cells' players (``None`` under two).
+        transport: the shared :class:`TransportBar` (``None`` with no sync group).
+        loader: the :class:`FrameLoader` for the wipe.
+        blind_bar: the voting row; ``vote_a_button``, ``tie_button``, ``vote_b_button``,
+            ``skip_button`` and ``blind_label`` live in it.
+        reveal: who was who, after a blind round.
+        message: one line of feedback.
+        blind_seed: the seed of the current (or last) blind round's shuffle.
+
+    Signals:
+        duel_recorded(int): a blind vote was stored, with the duel's id.
+        take_rated(int): "Best" marked this take usable.
+    """
+
+    duel_recorded = Signal(int)
+    take_rated = Signal(int)
+
+    def __init__(
+        self,
+        services: Services,
+        bridge: EngineBridge,
+        *,
+        backend_factory: BackendFactory | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        keep_singletons_alive()
+        self._services = services
+        self._bridge = bridge
+        self._backend_factory = backend_factory or _default_backend
+        self._rng: random.Random = (
+            random.Random(seed) if seed is not None else random.SystemRandom()
+        )
+        self._takes: list[Take] = []
+        self._facts: dict[int, TakeFacts] = {}
+        self._request_id: int | None = None
+        self._note = ""
+        self._align: Alignment = "start"
+        self._loop = False
+        self._blind = False
+        self._pairs: list[tuple[int, int]] = []
+        self._pair_index = 0
+        self._votes: list[tuple[int, int, Winner]] = []
+        self._last_wipe_pos: tuple[int, ...] | None = None
+        self._opened_once = False
+        self._notice_shown = False
+        self.blind_seed: int | None = None
+        self.cells: list[CompareCell] = []
+        self.sync: SyncGroup | None = None
+        self.transport: TransportBar | None = None
+        self._build()
+        self._connect_signals()
+        self._update_controls()
+        self._select_group_in_combo()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.groups = GroupsModel(self._services.store)
+        self.group_combo = QComboBox()
+        self.group_combo.setModel(self.groups)
+        self.group_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.group_combo.setMinimumContentsLength(40)
+        self.group_combo.setToolTip(
+            self.tr("Recent comparison groups: one prompt on several models")
+        )
+        group_label = QLabel(self.tr("&Group:"))
+        group_label.setBuddy(self.group_combo)
+        self.align_combo = QComboBox()
+        self.align_combo.addItem(self.tr("Align starts"), "start")
+        self.align_combo.addItem(self.tr("Align relative time"), "relative")
+        self.align_combo.setToolTip(
+            self.tr(
+                "Starts: every clip at the same second (a shorter one holds its last frame). "
+                "Relative: every clip at the same fraction of its length (R)"
+            )
+        )
+        self.wipe_button = QPushButton(self.tr("Wipe"))
+        self.wipe_button.setCheckable(True)
+        self.wipe_button.setToolTip(self.tr("Two takes on one picture with a divider (W)"))
+        self.blind_button = QPushButton(self.tr("Blind vote"))
+        self.blind_button.setCheckable(True)
+        self.blind_button.setToolTip(
+            self.tr("Hide and shuffle the names; vote A, B or T (tie) for each pair (Ctrl+B)")
+        )
+        top = QHBoxLayout()
+        top.addWidget(group_label)
+        top.addWidget(self.group_combo, 1)
+        top.addWidget(self.align_combo)
+        top.addWidget(self.wipe_button)
+        top.addWidget(self.blind_button)
+
+        self.prompt_label = QLabel()
+        self.prompt_label.setWordWrap(True)
+        self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.blind_bar = QFrame()
+        self.blind_bar.setObjectName("blindBar")
+        self.blind_bar.setStyleSheet(
+            "#blindBar { background: #e8f0fe; border: 1px solid #a8c0f0; border-radius: 4px; }"
+            "#blindBar QLabel { color: #1a2b4c; }"
+        )
+        self.blind_label = QLabel()
+        self.vote_a_button = QPushButton(self.tr("A is better (A)"))
+        self.tie_button = QPushButton(self.tr("Tie (T)"))
+        self.vote_b_button = QPushButton(self.tr("B is better (B)"))
+        self.skip_button = QPushButton(self.tr("Skip (S)"))
+        for button in (self.vote_a_button, self.tie_button, self.vote_b_button, self.skip_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        blind_row = QHBoxLayout(self.blind_bar)
+        blind_row.setContentsMargins(8, 4, 8, 4)
+        blind_row.addWidget(self.blind_label, 1)
+        blind_row.addWidget(self.vote_a_button)
+        blind_row.addWidget(self.tie_button)
+        blind_row.addWidget(self.vote_b_button)
+        blind_row.addWidget(self.skip_button)
+
+        self.stage = QStackedWidget()
+        self.stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.empty = QLabel(
+            self.tr(
+                "Nothing to compare yet — generate one prompt on two or more models "
+                "on the Generate screen (Ctrl+1); each such request is a comparison group."
+            )
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grid_page = QWidget()
+        self._grid = QGridLayout(self.grid_page)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(6)
+        self.wipe = WipeView()
+        self.left_choice = QComboBox()
+        self.right_choice = QComboBox()
+        for combo in (self.left_choice, self.right_choice):
+            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._wipe_choices = QWidget()
+        choices = QHBoxLayout(self._wipe_choices)
+        choices.setContentsMargins(0, 0, 0, 0)
+        choices.addWidget(QLabel(self.tr("Left:")))
+        choices.addWidget(self.left_choice, 1)
+        choices.addSpacing(12)
+        choices.addWidget(QLabel(self.tr("Right:")))
+        choices.addWidget(self.right_choice, 1)
+        wipe_page = QWidget()
+        wipe_layout = QVBoxLayout(wipe_page)
+        wipe_layout.setContentsMargins(0, 0, 0, 0)
+        wipe_layout.addWidget(self.wipe, 1)
+        wipe_hint = QHBoxLayout()
+        wipe_hint.addWidget(self._wipe_choices, 1)
+        wipe_hint.addWidget(QLabel(self.tr("Drag the divider, or press [ and ]")))
+        wipe_layout.addLayout(wipe_hint)
+        self.stage.addWidget(self.empty)
+        self.stage.addWidget(self.grid_page)
+        self.stage.addWidget(wipe_page)
+
+        self._transport_holder = QVBoxLayout()
+        self._transport_holder.setContentsMargins(0, 0, 0, 0)
+        self.reveal = QLabel()
+        self.reveal.setWordWrap(True)
+        self.reveal.setTextFormat(Qt.TextFormat.RichText)
+        self.reveal.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        hint = QLabel(
+            self.tr(
+                "Space play · , . frame · ← → second · J K L shuttle · 1–4 best · "
+                "W wipe · R alignment · Ctrl+L loop · Ctrl+B blind vote"
+            )
+        )
+        hint.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.prompt_label)
+        layout.addWidget(self.blind_bar)
+        layout.addWidget(self.stage, 1)
+        layout.addLayout(self._transport_holder)
+        layout.addWidget(self.reveal)
+        layout.addWidget(self.message)
+        layout.addWidget(hint)
+
+        self.loader = FrameLoader(self._services.paths.thumbnails / "frames", self)
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._groups_timer = QTimer(self, singleShot=True, interval=300)
+
+    def _shortcut(self, keys: str, slot: Callable[[], object]) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
+
+    def _connect_signals(self) -> None:
+        self.group_combo.activated.connect(self._on_group_chosen)
+        self.align_combo.activated.connect(self._on_align_chosen)
+        self.wipe_button.toggled.connect(self.set_wipe)
+        self.blind_button.toggled.connect(self.set_blind)
+        self.vote_a_button.clicked.connect(lambda: self.vote("a"))
+        self.vote_b_button.clicked.connect(lambda: self.vote("b"))
+        self.tie_button.clicked.connect(lambda: self.vote("tie"))
+        self.skip_button.clicked.connect(self.skip_pair)
+        self.left_choice.activated.connect(self._on_wipe_sides)
+        self.right_choice.activated.connect(self._on_wipe_sides)
+        self.loader.frame_ready.connect(self._on_frame)
+        self.loader.failed.connect(self._on_frame_failed)
+        self.wipe.divider_moved.connect(lambda _f: self.stage.setFocus())
+        self._tick.timeout.connect(self._on_tick)
+        self._groups_timer.timeout.connect(self._refresh_groups)
+        self._bridge.job_changed.connect(self._on_job_changed)
+        self._shortcut("W", lambda: self.set_wipe(not self.wipe_button.isChecked()))
+        self._shortcut("R", self._toggle_alignment)
+        self._shortcut("Ctrl+L", self._toggle_loop)
+        self._shortcut("Ctrl+B", lambda: self.set_blind(not self._blind))
+        self._shortcut("[", lambda: self.wipe.set_divider(self.wipe.divider - 0.05))
+        self._shortcut("]", lambda: self.wipe.set_divider(self.wipe.divider + 0.05))
+        self._vote_keys = [
+            self._shortcut("A", lambda: self.vote("a")),
+            self._shortcut("B", lambda: self.vote("b")),
+            self._shortcut("T", lambda: self.vote("tie")),
+            self._shortcut("S", self.skip_pair),
+        ]
+        self._pick_keys = [
+            self._shortcut(str(n + 1), functools.partial(self.pick_best, n))
+            for n in range(MAX_TAKES)
+        ]
+
+    # ------------------------------------------------------------------ public
+
+    def compare(self, take_ids: Sequence[int], *, request_id: int | None = None) -> None:
+        """Show these takes (2 to 4; the first four of more) under one transport."""
+        ids = list(dict.fromkeys(take_ids))
+        store, root = self._services.store, self._services.library.root
+        takes = []
+        for take_id in ids[:MAX_TAKES]:
+            try:
+                takes.append(get_take(store, root, take_id))
+            except TakestockError as exc:
+                self.message.setText(exc.message)
+        self._leave_blind(reveal=False)
+        self._takes = takes
+        self._facts = take_facts(store, [t.id for t in takes])
+        shared = {t.request_id for t in takes}
+        self._request_id = (
+            request_id if request_id is not None else (shared.pop() if len(shared) == 1 else None)
+        )
+        self._note = (
+            self.tr("Showing the first %1 of %2 takes.")
+            .replace("%1", str(MAX_TAKES))
+            .replace("%2", str(len(ids)))
+            if len(ids) > MAX_TAKES
+            else ""
+        )
+        self._opened_once = True
+        self.reveal.hide()
+        self._votes = []
+        self._show_prompt()
+        self._show_takes(takes)
+        self._select_group_in_combo()
+
+    def open_group(self, request_id: int) -> None:
+        """Compare the takes of one request (a comparison group)."""
+        try:
+            info = group_info(self._services.store, request_id)
+        except TakestockError as exc:
+            self.message.setText(exc.message)
+            return
+        self.compare(info.take_ids, request_id=request_id)
+
+    def take_ids(self) -> list[int]:
+        """The takes of the comparison (not only the blind pair on show)."""
+        return [t.id for t in self._takes]
+
+    def shown_take_ids(self) -> list[int]:
+        return [c.take.id for c in self.cells]
+
+    def request_id(self) -> int | None:
+        return self._request_id
+
+    def is_blind(self) -> bool:
+        return self._blind
+
+    def current_pair(self) -> tuple[int, int] | None:
+        """The blind pair on show, as (take A, take B)."""
+        if self._blind and self._pair_index < len(self._pairs):
+            return self._pairs[self._pair_index]
+        return None
+
+    def blind_progress(self) -> tuple[int, int]:
+        """(pairs voted or skipped, pairs in the round)."""
+        return self._pair_index, len(self._pairs)
+
+    def set_alignment(self, align: Alignment) -> None:
+        self._align = align
+        index = self.align_combo.findData(align)
+        if index != self.align_combo.currentIndex():
+            self.align_combo.setCurrentIndex(index)
+        if self.sync is not None:
+            self.sync.set_alignment(align)
+            self._refresh_transport()
+
+    def set_wipe(self, on: bool) -> None:
+        """Show two takes on one picture with a divider (needs two open takes)."""
+        if on and len(self.cells) < 2:
+            on = False
+        if self.wipe_button.isChecked() != on:
+            self.wipe_button.setChecked(on)  # comes back here through toggled
+            return
+        self._last_wipe_pos = None
+        self._update_stage()
+        if on:
+            self._fill_wipe_choices()
+            self._request_frames()
+        self.stage.setFocus()
+
+    def set_blind(self, on: bool) -> None:
+        """Start a blind round over the comparison's takes, or end it and reveal."""
+        if self.blind_button.isChecked() != on:
+            self.blind_button.setChecked(on)  # comes back here through toggled
+            return
+        if on == self._blind:
+            return
+        if not on:
+            self._leave_blind(reveal=True)
+            self._show_takes(self._takes)
+            return
+        if len(self._takes) < 2:
+            self.blind_button.setChecked(False)
+            self.message.setText(self.tr("Blind voting needs two takes or more."))
+            return
+        self.blind_seed = self._rng.randrange(2**31)
+        keys = [(t.id, f"{t.vendor}:{t.model}") for t in self._takes]
+        self._pairs = blind_pairs(keys, self.blind_seed)
+        self._pair_index = 0
+        self._votes = []
+        self._blind = True
+        self.reveal.hide()
+        self.message.setText("")
+        self._show_pair()
+
+    def vote(self, winner: Winner) -> None:
+        """Record the blind choice for the pair on show and move to the next pair."""
+        pair = self.current_pair()
+        if pair is None:
+            return
+        a, b = pair
+        try:
+            duel = record_duel(self._services.store, a, b, winner, self._request_id)
+        except TakestockError as exc:
+            self.message.setText(exc.message)
+            return
+        self._votes.append((a, b, winner))
+        self.duel_recorded.emit(duel.id)
+        self._advance()
+
+    def skip_pair(self) -> None:
+        if self.current_pair() is not None:
+            self._advance()
+
+    def pick_best(self, index: int) -> None:
+        """Mark the take in grid cell ``index`` usable; the others keep their verdicts."""
+        if self._blind or not 0 <= index < len(self.cells):
+            return
+        take = self.cells[index].take
+        try:
+            rate_take(self._services.store, take.id, verdict="usable")
+            fresh = get_take(self._services.store, self._services.library.root, take.id)
+        except TakestockError as exc:
+            self.message.setText(exc.message)
+            return
+        self.cells[index].set_take(fresh)
+        self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
+        self.message.setText(
+            self.tr("Marked %1 (take #%2) usable.")
+            .replace("%1", self.cells[index].name())
+            .replace("%2", str(take.id))
+        )
+        self.take_rated.emit(take.id)
+
+    def release(self) -> None:
+        """Free the players and the frame workers (the screen is going away)."""
+        self._clear_cells()
+        self.loader.close()
+
+    # ------------------------------------------------------------------ blind
+
+    def _show_pair(self) -> None:
+        pair = self.current_pair()
+        if pair is None:
+            return
+        by_id = {t.id: t for t in self._takes}
+        self._show_takes([by_id[pair[0]], by_id[pair[1]]], letters=["A", "B"])
+        self.blind_label.setText(
+            self.tr("Blind duel %1 of %2 — which take is better? Names are hidden and shuffled.")
+            .replace("%1", str(self._pair_index + 1))
+            .replace("%2", str(len(self._pairs)))
+        )
+
+    def _advance(self) -> None:
+        self._pair_index += 1
+        if self._pair_index < len(self._pairs):
+            self._show_pair()
+            self.message.setText(
+                plural(
+                    len(self._pairs) - self._pair_index,
+                    "Vote recorded. %n pair to go.",
+                    "Vote recorded. %n pairs to go.",
+                    "CompareScreen",
+                )
+            )
+            return
+        self._leave_blind(reveal=True)
+        self._show_takes(self._takes)
+
+    def _leave_blind(self, *, reveal: bool) -> None:
+        was_blind = self._blind
+        self._blind = False
+        self._pairs, self._pair_index = [], 0
+        if self.blind_button.isChecked():
+            self.blind_button.blockSignals(True)
+            self.blind_button.setChecked(False)
+            self.blind_button.blockSignals(False)
+        if was_blind and reveal:
+            self._show_reveal()
+
+    def _show_reveal(self) -> None:
+        if not self._votes:
+            self.reveal.hide()
+            self.message.setText(self.tr("Blind round ended; no votes were cast."))
+            return
+        names = {t.id: f"{t.vendor} · {t.model}" for t in self._takes}
+
+        def who(take_id: int) -> str:
+            return f"<b>{html.escape(names.get(take_id, f'#{take_id}'))}</b>"
+
+        items = []
+        for a, b, winner in self._votes:
+            if winner == "tie":
+                line = self.tr("A %1 tied with B %2").replace("%1", who(a)).replace("%2", who(b))
+            elif winner == "a":
+                line = self.tr("A %1 beat B %2").replace("%1", who(a)).replace("%2", who(b))
+            else:
+                line = self.tr("B %2 beat A %1").replace("%1", who(a)).replace("%2", who(b))
+            items.append(f"<li>{line}</li>")
+        self.reveal.setText(
+            plural(
+                len(self._votes),
+                "<b>Revealed.</b> Your blind vote, now in the Arena:",
+                "<b>Revealed.</b> Your %n blind votes, now in the Arena:",
+                "CompareScreen",
+            )
+            + f"<ol style='margin-top:2px'>{''.join(items)}</ol>"
+        )
+        self.reveal.show()
+        self.message.setText("")
+
+    # ------------------------------------------------------------------ cells
+
+    def _clear_cells(self) -> None:
+        if self.sync is not None:
+            self.sync.close()
+            self.sync.deleteLater()
+            self.sync = None
+        if self.transport is not None:
+            self._transport_holder.removeWidget(self.transport)
+            self.transport.deleteLater()
+            self.transport = None
+        for cell in self.cells:
+            if cell.player is not None:
+                cell.player.release()
+            self._grid.removeWidget(cell)
+            cell.hide()
+            cell.deleteLater()
+        self.cells = []
+        self.wipe.set_image(0, None)
+        self.wipe.set_image(1, None)
+
+    def _show_takes(self, takes: Sequence[Take], letters: Sequence[str] | None = None) -> None:
+        """Build the grid for ``takes`` (``letters`` hide their names) and its transport."""
+        self._clear_cells()
+        players: list[PlayerWidget] = []
+        columns = 2 if len(takes) == 4 else max(1, len(takes))
+        for n in range(self._grid.columnCount()):
+            self._grid.setColumnStretch(n, 0)
+        for n in range(self._grid.rowCount()):
+            self._grid.setRowStretch(n, 0)
+        for n, take in enumerate(takes):
+            player, error = self._player_for(take, notice=not self._notice_shown)
+            self._notice_shown = self._notice_shown or player is not None
+            cell = CompareCell(take, self._facts.get(take.id), n + 1, player, error)
+            cell.pick_requested.connect(self._on_pick_requested)
+            if letters is not None:
+                cell.set_blind(letters[n])
+            self._grid.addWidget(cell, n // columns, n % columns)
+            cell.show()
+            self.cells.append(cell)
+            if player is not None:
+                players.append(player)
+        for column in range(columns):
+            self._grid.setColumnStretch(column, 1)
+        for row in range((len(takes) + columns - 1) // columns):
+            self._grid.setRowStretch(row, 1)
+        if len(players) >= 2:
+            self.sync = SyncGroup(players, align=self._align, parent=self)
+            self.sync.set_loop(self._loop)
+            self.transport = TransportBar(self.sync)
+            self._transport_holder.addWidget(self.transport)
+            self.transport.show()
+            self._connect_transport()
+        elif takes:
+            self.message.setText(self.tr("Fewer than two of these takes could be opened."))
+        self._last_wipe_pos = None
+        self._update_controls()
+        self._update_stage()
+        if self.wipe_button.isChecked():
+            self._fill_wipe_choices()
+            self._request_frames()
+        self.stage.setFocus()
+
+    def _player_for(self, take: Take, *, notice: bool) -> tuple[PlayerWidget | None, str]:
+        """A player for ``take``, or why there is none; ``notice``: the fallback banner
+        (shown once per screen, not on every grid rebuilt for a blind pair)."""
+        try:
+            backend = self._backend_factory(take)
+            player = PlayerWidget(backend, show_notice=notice)
+            player.transport.hide()
+            player.setFocusProxy(self.stage)
+            player.load(take.path)
+        except TakestockError as exc:
+            return None, exc.message
+        except Exception as exc:  # a backend that cannot start: say so in the cell
+            return None, str(exc)
+        return player, ""
+
+    def _connect_transport(self) -> None:
+        assert self.sync is not None
+        assert self.transport is not None
+        self.sync.position_changed.connect(self._refresh_transport)
+        self.transport.loop_button.toggled.connect(self._on_loop_toggled)
+        self.transport.scrubbed.connect(lambda _ms: self._request_frames())
+
+    def _update_stage(self) -> None:
+        if not self.cells:
+            self.stage.setCurrentIndex(0)
+        elif self.wipe_button.isChecked() and len(self.cells) >= 2:
+            self.stage.setCurrentIndex(2)
+        else:
+            self.stage.setCurrentIndex(1)
+
+    def _update_controls(self) -> None:
+        blind = self._blind
+        self.blind_bar.setVisible(blind)
+        for shortcut in self._vote_keys:
+            shortcut.setEnabled(blind)
+        for n, shortcut in enumerate(self._pick_keys):
+            shortcut.setEnabled(not blind and n < len(self.cells))
+        self.blind_button.setEnabled(len(self._takes) >= 2)
+        self.wipe_button.setEnabled(len(self.cells) >= 2)
+        self._wipe_choices.setVisible(not blind and len(self.cells) > 2)
+
+    def _show_prompt(self) -> None:
+        prompt = ""
+        if self._takes:
+            prompt = self._takes[0].prompt or ""
+            if any((t.prompt or "") != prompt for t in self._takes):
+                prompt = self.tr("Takes of different prompts")
+        text = html.escape(" ".join(prompt.split()))
+        if self._note:
+            text += f" <i>({html.escape(self._note)})</i>"
+        self.prompt_label.setText(text)
+
+    # ------------------------------------------------------------------ wipe
+
+    def _fill_wipe_choices(self) -> None:
+        names = [f"{n + 1}. {c.name()}" for n, c in enumerate(self.cells)]
+        for combo, default in ((self.left_choice, 0), (self.right_choice, 1)):
+            keep = combo.currentIndex()
+            combo.clear()
+            combo.addItems(names)
+            combo.setCurrentIndex(keep if 0 <= keep < len(names) else default)
+        if self.left_choice.currentIndex() == self.right_choice.currentIndex() and len(names) > 1:
+            self.right_choice.setCurrentIndex(1 if self.left_choice.currentIndex() != 1 else 0)
+        self._update_wipe_labels()
+
+    def _wipe_cells(self) -> tuple[CompareCell, CompareCell] | None:
+        if len(self.cells) < 2:
+            return None
+        if self._blind or len(self.cells) == 2:
+            return self.cells[0], self.cells[1]
+        left = max(self.left_choice.currentIndex(), 0)
+        right = max(self.right_choice.currentIndex(), 0)
+        return self.cells[left], self.cells[right]
+
+    def _update_wipe_labels(self) -> None:
+        pair = self._wipe_cells()
+        if pair is None:
+            return
+        if self._blind:
+            self.wipe.set_labels("A", "B")
+        else:
+            self.wipe.set_labels(pair[0].name(), pair[1].name())
+
+    def _on_wipe_sides(self, _index: int) -> None:
+        self.wipe.set_image(0, None)
+        self.wipe.set_image(1, None)
+        self._update_wipe_labels()
+        self._last_wipe_pos = None
+        self._request_frames()
+        self.stage.setFocus()
+
+    def _request_frames(self) -> None:
+        pair = self._wipe_cells()
+        if pair is None or self.sync is None or not self.wipe_button.isChecked():
+            return
+        self._update_wipe_labels()
+        leader_ms = self.sync.position_ms()
+        frames = []
+        for cell in pair:
+            take = cell.take
+            fps = take.fps if take.fps > 0 else 24.0
+            if cell.player is None:
+                return
+            at_ms = self.sync.target_for(cell.player.backend, leader_ms)
+            last = max(0, round(take.duration_s * fps) - 1)
+            frames.append(min(frame_at(at_ms, fps), last))
+        key = (frames[0], frames[1], pair[0].take.id, pair[1].take.id)
+        if key == self._last_wipe_pos:
+            return
+        self._last_wipe_pos = key
+        for side, (cell, frame) in enumerate(zip(pair, frames, strict=True)):
+            take = cell.take
+            self.loader.request(side, take.path, take.sha256, frame, take.fps or 24.0)
+
+    def _on_frame(self, side: int, image: QImage) -> None:
+        self.wipe.set_note("")
+        self.wipe.set_image(side, image)
+
+    def _on_frame_failed(self, side: int, message: str) -> None:
+        self.wipe.set_note(message)
+
+    # ------------------------------------------------------------------ slots
+
+    def _on_group_chosen(self, row: int) -> None:
+        if 0 <= row < self.groups.rowCount():
+            self.open_group(self.groups.request_id(row))
+
+    def _select_group_in_combo(self) -> None:
+        self.group_combo.setPlaceholderText(
+            self.tr("Takes chosen elsewhere — or pick a group")
+            if self.groups.rowCount()
+            else self.tr("No comparison groups yet")
+        )
+        row = self.groups.row_of(self._request_id) if self._request_id is not None else None
+        self.group_combo.blockSignals(True)
+        self.group_combo.setCurrentIndex(-1 if row is None else row)
+        self.group_combo.blockSignals(False)
+
+    def _on_align_chosen(self, index: int) -> None:
+        self.set_alignment(self.align_combo.itemData(index))
+        self.stage.setFocus()
+
+    def _toggle_alignment(self) -> None:
+        self.set_alignment("relative" if self._align == "start" else "start")
+
+    def _toggle_loop(self) -> None:
+        if self.transport is not None:
+            self.transport.loop_button.toggle()
+
+    def _on_loop_toggled(self, on: bool) -> None:
+        self._loop = on
+
+    def _on_pick_requested(self, take_id: int) -> None:
+        for n, cell in enumerate(self.cells):
+            if cell.take.id == take_id:
+                self.pick_best(n)
+
+    def _refresh_transport(self, *_args: Any) -> None:
+        if self.transport is not None:
+            self.transport.refresh()
+
+    def _on_tick(self) -> None:
+        self._refresh_transport()
+        if self.wipe_button.isChecked():
+            self._request_frames()
+
+    def _on_job_changed(self, event: JobEvent) -> None:
+        if event.take_id is not None:
+            self._groups_timer.start()
+
+    def _refresh_groups(self) -> None:
+        self.groups.refresh()
+        self._select_group_in_combo()
+        if not self._takes and self.isVisible():
+            self._open_newest()
+
+    def _open_newest(self) -> None:
+        if self.groups.rowCount():
+            self.open_group(self.groups.request_id(0))
+        else:
+            self._update_stage()
+
+    # ------------------------------------------------------------------ events
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+        if plain and self.sync is not None and handle_transport_key(self.sync, event.key()):
+            event.accept()
+            self._refresh_transport()
+            self._request_frames()
+            return
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._tick.start()
+        if not self._opened_once:
+            self._opened_once = True
+            self._open_newest()
+
+    def hideEvent(self, event: Any) -> None:
+        super().hideEvent(event)
+        self._tick.stop()
+        if self.sync is not None and self.sync.is_playing():
+            self.sync.pause()
+
+    def closeEvent(self, event: Any) -> None:
+        self.release()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Before the library closes: no timer may read it afterwards."""
+        self._groups_timer.stop()
+        self._tick.stop()
+        self.release()
