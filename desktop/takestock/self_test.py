@@ -77,8 +77,11 @@ def run_self_test() -> int:
             problems.append(f"the sandbox job did not finish within {TIMEOUT_S:g} s")
         for key in window.screens:
             window.show_screen(key)
-            for _ in range(5):
+            # Screens refresh on short debounce timers: let them settle before the grab.
+            settle = time.monotonic() + 0.6
+            while time.monotonic() < settle:
                 QCoreApplication.processEvents()
+                time.sleep(0.01)
             path = out / f"{key}.png"
             if not window.grab().save(str(path)):
                 problems.append(f"could not render the {key} screen")
