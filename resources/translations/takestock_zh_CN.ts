@@ -4,54 +4,54 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="175"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="176"/>
         <source>About Takestock</source>
         <translation>关于 Takestock</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="187"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="188"/>
         <source>Version %s</source>
         <translation>版本 %s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="189"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="190"/>
         <source>One studio for AI video made with many vendors.</source>
         <translation>一站式工作室，汇集多个平台的 AI 视频生成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="202"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="203"/>
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="204"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="205"/>
         <source>Data folder:</source>
         <translation>数据文件夹：</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="211"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="212"/>
         <source>Built with</source>
         <translation>构建所用组件</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="211"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="212"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="222"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="223"/>
         <source>Copy details</source>
         <translation>复制详细信息</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="225"/>
+        <location filename="../../desktop/takestock/ui/about.py" line="226"/>
         <source>Licence texts</source>
         <translation>许可证全文</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/about.py" line="128"/>
-        <source>LGPL 3.0 or later; its x264, x265: GPL 2.0 or later</source>
-        <translation>LGPL 3.0 或更高版本；其中的 x264、x265：GPL 2.0 或更高版本</translation>
+        <location filename="../../desktop/takestock/ui/about.py" line="129"/>
+        <source>LGPL 3.0 or later; with x264, x265: GPL 2.0 or later</source>
+        <translation>LGPL 3.0 或更高版本；含 x264、x265 时为 GPL 2.0 或更高版本</translation>
     </message>
 </context>
 <context>
@@ -241,152 +241,152 @@
 <context>
     <name>Arena</name>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="126"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="103"/>
         <source>%1 (refunded)</source>
         <translation>%1（已退还）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="147"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="124"/>
         <source>%1 s</source>
         <translation>%1 秒</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="150"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="127"/>
         <source>%1 min %2 s</source>
         <translation>%1 分 %2 秒</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="152"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="129"/>
         <source>%1 h %2 min</source>
         <translation>%1 小时 %2 分</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="158"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="135"/>
         <source>just now</source>
         <translation>刚刚</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="160"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="137"/>
         <source>%n min ago</source>
         <translation>
             <numerusform>%n 分钟前</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="162"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="139"/>
         <source>%n h ago</source>
         <translation>
             <numerusform>%n 小时前</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="328"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="305"/>
         <source>Bradley–Terry rating from your blind duels, on the Elo scale: 1500 is the average model; 100 points more wins about 64% of duels. ± is a 95% range.</source>
         <translation>根据你的盲投对决算出的 Bradley–Terry 评分，采用 Elo 刻度：1500 为模型平均水平；高 100 分约可赢下 64% 的对决。± 为 95% 置信区间。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="332"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="309"/>
         <source>Usable takes among those you judged (usable or rejected).</source>
         <translation>在你评判过的片段（可用或弃用）中，可用片段的比例。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="334"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="311"/>
         <source>Jobs that made no video (not the same as a rejected take).</source>
         <translation>没有产出视频的任务（与被弃用的片段不同）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="337"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="314"/>
         <source>Everything spent on this model, rejected and failed takes included, divided by the seconds of usable video it made.</source>
         <translation>在此模型上的全部花费（包括弃用和失败的片段），除以它产出的可用视频秒数。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="371"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="348"/>
         <source>no duels</source>
         <translation>无对决</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="382"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="359"/>
         <source>not judged</source>
         <translation>未评判</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="384"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="361"/>
         <source>%1 (%2 of %3)</source>
         <translation>%1（%3 个中 %2 个）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="392"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="369"/>
         <source>%1 of %2</source>
         <translation>%1/%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="398"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="375"/>
         <source>%1 %2/s</source>
         <translation>%1 %2/秒</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="417"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="394"/>
         <source>Vote in blind mode on the Compare screen to rate this model.</source>
         <translation>在「对比」页用盲投模式投票，即可为此模型评分。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="420"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="397"/>
         <source>%1 usable, %2 rejected, %3 not judged yet</source>
         <translation>可用 %1 个，弃用 %2 个，尚未评判 %3 个</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="428"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="405"/>
         <source>%1 spent for %2 s of usable video%3</source>
         <translation>花费 %1，得到 %2 秒可用视频%3</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="433"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="410"/>
         <source> (partly estimated)</source>
         <translation>（部分为估算）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="512"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="489"/>
         <source>The sum of the estimates when the group was queued.</source>
         <translation>该组加入队列时各项估算的总和。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="513"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="490"/>
         <source>Charged, from the credits ledger where the account tracks credits.</source>
         <translation>实际扣费，取自积分流水（仅限记录积分的账号）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="514"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="491"/>
         <source>Holds given back because the vendor made nothing and charged nothing.</source>
         <translation>因平台未产出也未扣费而退还的冻结额度。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="545"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="522"/>
         <source>%n done</source>
         <translation>
             <numerusform>%n 个已完成</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="547"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="524"/>
         <source>%n failed</source>
         <translation>
             <numerusform>%n 个失败</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="549"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="526"/>
         <source>%n running</source>
         <translation>
             <numerusform>%n 个运行中</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="559"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="536"/>
         <source> (+%1 held)</source>
         <translation>（另冻结 %1）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="571"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="548"/>
         <source>%1: planned %2, spent %3, refunded %4</source>
         <translation>%1：计划 %2，花费 %3，退还 %4</translation>
     </message>
@@ -394,62 +394,62 @@
 <context>
     <name>ArenaScreen</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="101"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="103"/>
         <source>Rank from duels on prompts with this tag only</source>
         <translation>只按带此标签的提示词上的对决排名</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="102"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="104"/>
         <source>&amp;Tag:</source>
         <translation>标签(&amp;T)：</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="105"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="107"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="106"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="108"/>
         <source>Read the duels and costs again (F5)</source>
         <translation>重新读取对决和花费（F5）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="118"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="120"/>
         <source>No takes to rank yet. Generate one prompt on two or more models (Generate, Ctrl+1), then vote blind on the Compare screen: Blind vote (Ctrl+B), then A, B or T for a tie.</source>
         <translation>还没有可排名的片段。先用同一条提示词在两个或更多模型上生成（生成，Ctrl+1），再到「对比」页盲投：点「盲投」（Ctrl+B），然后按 A、B，或按 T 表示平局。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="127"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="129"/>
         <source>Ratings are a Bradley–Terry fit of your blind duels on the Elo scale: 1500 is the average model, 100 points more wins about 64% of duels; ± is a 95% range that narrows with more duels. Usable rate counts takes you judged; failed jobs (no video) are counted apart. Cost per usable second divides everything spent on a model, rejects and failures included, by the usable seconds it made.</source>
         <translation>评分是用 Bradley–Terry 模型拟合你的盲投对决得出的，采用 Elo 刻度：1500 为模型平均水平，高 100 分约可赢下 64% 的对决；± 为 95% 置信区间，对决越多越窄。可用率只统计你评判过的片段；失败的任务（没有视频）单独统计。每可用秒成本 = 在该模型上的全部花费（含弃用和失败）÷ 它产出的可用秒数。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="150"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="148"/>
         <source>No batches yet. Every request you send from the Generate screen (Ctrl+1) is a batch: here you will see what it was planned to cost, what it spent and what was refunded.</source>
         <translation>还没有批次。你在「生成」页（Ctrl+1）发出的每个请求都是一个批次：这里会显示它的计划花费、实际花费和退还金额。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="159"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="157"/>
         <source>Planned is the sum of the estimates when the batch was queued; spent and refunded come from the credits ledger (≈: estimated, on no tracked account). Enter or a double-click opens a batch in Compare.</source>
         <translation>计划是批次加入队列时各项估算的总和；花费和退还取自积分流水（≈：估算值，所在账号不记录积分）。按 Enter 或双击可在「对比」中打开批次。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="172"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="170"/>
         <source>&amp;Leaderboard</source>
         <translation>排行榜(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="173"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="171"/>
         <source>&amp;Batches</source>
         <translation>批次(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="223"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="225"/>
         <source>All tags</source>
         <translation>所有标签</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/arena.py" line="241"/>
+        <location filename="../../desktop/takestock/ui/screens/arena.py" line="243"/>
         <source>No blind duels yet — vote on the Compare screen (Ctrl+B) to rank models.</source>
         <translation>还没有盲投对决 — 到「对比」页投票（Ctrl+B）来为模型排名。</translation>
     </message>
@@ -500,47 +500,47 @@
 <context>
     <name>BatchesModel</name>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="450"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="427"/>
         <source>Group</source>
         <translation>组</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="451"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="428"/>
         <source>When</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="452"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="429"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="453"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="430"/>
         <source>Targets</source>
         <translation>目标</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="454"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="431"/>
         <source>Jobs</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="455"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="432"/>
         <source>Takes</source>
         <translation>片段</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="456"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="433"/>
         <source>Planned</source>
         <translation>计划</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="457"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="434"/>
         <source>Spent</source>
         <translation>花费</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="458"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="435"/>
         <source>Refunded</source>
         <translation>退还</translation>
     </message>
@@ -609,27 +609,27 @@
 <context>
     <name>CompareCell</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="406"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="413"/>
         <source>Best (%1)</source>
         <translation>最佳（%1）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="408"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="415"/>
         <source>Mark this take usable (%1)</source>
         <translation>将此片段标为可用（%1）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="426"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="433"/>
         <source>This take could not be opened.</source>
         <translation>无法打开此片段。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="444"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="451"/>
         <source>waited %1</source>
         <translation>等待了 %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="452"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="462"/>
         <source>Hidden until you vote</source>
         <translation>投票后揭晓</translation>
     </message>
@@ -637,144 +637,154 @@
 <context>
     <name>CompareScreen</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="553"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="565"/>
         <source>Recent comparison groups: one prompt on several models</source>
         <translation>最近的对比组：同一提示词在多个模型上的结果</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="555"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="567"/>
         <source>&amp;Group:</source>
         <translation>对比组(&amp;G)：</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="558"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="570"/>
         <source>Align starts</source>
         <translation>对齐开头</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="559"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="571"/>
         <source>Align relative time</source>
         <translation>对齐相对时间</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="562"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="574"/>
         <source>Starts: every clip at the same second (a shorter one holds its last frame). Relative: every clip at the same fraction of its length (R)</source>
         <translation>对齐开头：所有片段处于同一秒（较短的停在最后一帧）。相对时间：所有片段处于各自时长的相同比例（R）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="566"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="578"/>
         <source>Wipe</source>
         <translation>划像</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="568"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="580"/>
         <source>Two takes on one picture with a divider (W)</source>
         <translation>用分隔线在同一画面中对比两个片段（W）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="569"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="581"/>
         <source>Blind vote</source>
         <translation>盲投</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="572"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="584"/>
         <source>Hide and shuffle the names; vote A, B or T (tie) for each pair (Ctrl+B)</source>
         <translation>隐藏名称并打乱顺序；对每一对投 A、B 或 T（平局）（Ctrl+B）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="592"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="604"/>
         <source>A is better (A)</source>
         <translation>A 更好（A）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="593"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="605"/>
         <source>Tie (T)</source>
         <translation>平局（T）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="594"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="606"/>
         <source>B is better (B)</source>
         <translation>B 更好（B）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="595"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="607"/>
         <source>Skip (S)</source>
         <translation>跳过（S）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="610"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="622"/>
         <source>Nothing to compare yet — generate one prompt on two or more models on the Generate screen (Ctrl+1); each such request is a comparison group.</source>
         <translation>还没有可对比的内容 — 在「生成」页（Ctrl+1）用同一条提示词在两个或更多模型上生成；每个这样的请求就是一个对比组。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="628"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="640"/>
         <source>Left:</source>
         <translation>左：</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="631"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="643"/>
         <source>Right:</source>
         <translation>右：</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="639"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="651"/>
         <source>Drag the divider, or press [ and ]</source>
         <translation>拖动分隔线，或按 [ 和 ]</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="655"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="667"/>
         <source>Space play · , . frame · ← → second · J K L shuttle · 1–4 best · W wipe · R alignment · Ctrl+L loop · Ctrl+B blind vote</source>
         <translation>空格 播放 · , . 逐帧 · ← → 逐秒 · J K L 穿梭 · 1–4 最佳 · W 划像 · R 对齐方式 · Ctrl+L 循环 · Ctrl+B 盲投</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="736"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="748"/>
         <source>Showing the first %1 of %2 takes.</source>
         <translation>显示 %2 个片段中的前 %1 个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="817"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="829"/>
         <source>Blind voting needs two takes or more.</source>
         <translation>盲投至少需要两个片段。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="862"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="874"/>
         <source>Marked %1 (take #%2) usable.</source>
         <translation>已将 %1（片段 #%2）标为可用。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="882"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="894"/>
         <source>Blind duel %1 of %2 — which take is better? Names are hidden and shuffled.</source>
         <translation>盲投对决 %1/%2 — 哪个片段更好？名称已隐藏并打乱。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="917"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="929"/>
         <source>Blind round ended; no votes were cast.</source>
         <translation>本轮盲投已结束，没有投出任何票。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="927"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="939"/>
         <source>A %1 tied with B %2</source>
         <translation>A %1 与 B %2 打平</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="929"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="941"/>
         <source>A %1 beat B %2</source>
         <translation>A %1 胜 B %2</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="931"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="943"/>
         <source>B %2 beat A %1</source>
         <translation>B %2 胜 A %1</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="998"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="1011"/>
         <source>Fewer than two of these takes could be opened.</source>
         <translation>这些片段中能打开的不足两个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="1051"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="1066"/>
         <source>Takes of different prompts</source>
         <translation>不同提示词的片段</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="1149"/>
+        <source>Takes chosen elsewhere — or pick a group</source>
+        <translation>在其他页面选中的片段——或选择一个对比组</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="1151"/>
+        <source>No comparison groups yet</source>
+        <translation>还没有对比组</translation>
     </message>
 </context>
 <context>
@@ -1075,95 +1085,100 @@
 <context>
     <name>Generate</name>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="101"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="102"/>
         <source>Choose…</source>
         <translation>选择…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="102"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="103"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="121"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="122"/>
         <source>drop an
 image here</source>
         <translation>将图片
 拖到这里</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="122"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="123"/>
         <source>Optional. Drag an image here, or Choose…</source>
         <translation>可选。将图片拖到这里，或点「选择…」</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="134"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="135"/>
         <source>reading…</source>
         <translation>读取中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="144"/>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="149"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="145"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="150"/>
         <source>no preview</source>
         <translation>无预览</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="157"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="158"/>
         <source>checking…</source>
         <translation>检查中…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="170"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="171"/>
         <source>✓ fits every ticked model</source>
         <translation>✓ 符合所有已勾选模型的要求</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="172"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="173"/>
         <source>tick a model to check its limits</source>
         <translation>勾选模型以检查其限制</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="183"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="184"/>
         <source> and %1 more</source>
         <translation>，另有 %1 个</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="191"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="192"/>
         <source>Images (%1)</source>
         <translation>图片（%1）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="235"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="236"/>
         <source>A new video arrived</source>
         <translation>有新视频到达</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="242"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="243"/>
         <source>Attach to this job</source>
         <translation>关联到此任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="244"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="245"/>
         <source>Import as a new take</source>
         <translation>作为新片段导入</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="245"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="246"/>
         <source>Ignore</source>
         <translation>忽略</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="283"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="284"/>
         <source>&lt;b&gt;%1&lt;/b&gt; (%2) appeared in %3. Is it the video of a job made on a site?</source>
         <translation>&lt;b&gt;%1&lt;/b&gt;（%2）出现在 %3 中。这是在网站上生成的某个任务的视频吗？</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="291"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="292"/>
         <source>(no prompt)</source>
         <translation>（无提示词）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="297"/>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="294"/>
+        <source>job %1 · %2 %3 · %4</source>
+        <translation>任务 %1 · %2 %3 · %4</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/generate_widgets.py" line="305"/>
         <source>no job is waiting for a file</source>
         <translation>没有等待文件的任务</translation>
     </message>
@@ -1171,140 +1186,150 @@ image here</source>
 <context>
     <name>GenerateScreen</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="424"/>
-        <source>Pick a prompt from the library…</source>
-        <translation>从提示词库中选择…</translation>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="450"/>
+        <source>Pick a prompt from the library… (Ctrl+L)</source>
+        <translation>从提示词库中选择…（Ctrl+L）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="430"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="456"/>
         <source>Describe the shot: subject, motion, camera, light. {name} is a variable.</source>
         <translation>描述镜头：主体、动作、运镜、光线。{name} 表示变量。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="435"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="461"/>
         <source>What to avoid (negative prompt)</source>
         <translation>要避免的内容（反向提示词）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="437"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="463"/>
         <source>First frame</source>
         <translation>首帧</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="438"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="464"/>
         <source>Last frame</source>
         <translation>尾帧</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="440"/>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="612"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="466"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="655"/>
         <source>Add a first frame first</source>
         <translation>请先添加首帧</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="459"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="477"/>
+        <source>from the image</source>
+        <translation>随图片</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="482"/>
+        <source>With a first frame, most models take the image&apos;s own shape</source>
+        <translation>有首帧时，多数模型沿用图片本身的画幅</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="491"/>
         <source>Audio</source>
         <translation>音频</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="461"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="493"/>
         <source>random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="466"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="498"/>
         <source>Takes per ticked target: all of them are one comparison group</source>
         <translation>每个已勾选目标生成的片段数：它们同属一个对比组</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="469"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="501"/>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="472"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="504"/>
         <source>Send to every ticked target (Ctrl+Enter)</source>
         <translation>发送到所有已勾选的目标（Ctrl+Enter）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="481"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="513"/>
         <source>Duration (s)</source>
         <translation>时长（秒）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="482"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="514"/>
         <source>Aspect</source>
         <translation>画幅比例</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="483"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="515"/>
         <source>Resolution</source>
         <translation>分辨率</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="484"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="516"/>
         <source>Seed</source>
         <translation>种子</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="485"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="517"/>
         <source>Takes per target</source>
         <translation>每个目标的片段数</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="503"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="535"/>
         <source>Targets</source>
         <translation>目标</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="577"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="615"/>
         <source>Edited: it will be kept as a new prompt.</source>
         <translation>已修改：将另存为新提示词。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="601"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="639"/>
         <source>From the library: &lt;b&gt;%1&lt;/b&gt;, v%2</source>
         <translation>来自提示词库：&lt;b&gt;%1&lt;/b&gt;，v%2</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="653"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="696"/>
         <source>Tick at least one target that can take this request.</source>
         <translation>请至少勾选一个能接受此请求的目标。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="672"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="716"/>
         <source>Sending…</source>
         <translation>发送中…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="703"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="743"/>
         <source>Queued %n take(s).</source>
         <translation>
             <numerusform>已将 %n 个片段加入队列。</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="727"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="767"/>
         <source>its site is open</source>
         <translation>已打开它的网站</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="727"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="767"/>
         <source>open the vendor&apos;s site yourself</source>
         <translation>请自行打开平台网站</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="730"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="770"/>
         <source>Job(s) %1 wait for you: the prompt is on the clipboard and %2. Make the take there and download it: Takestock watches %3 and will offer the file (or attach it from the Queue, Ctrl+O).</source>
         <translation>任务 %1 在等你操作：提示词已复制到剪贴板，且%2。请在那里生成片段并下载：Takestock 正在监视 %3，届时会提示你导入该文件（也可在「队列」中用 Ctrl+O 关联）。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="784"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="824"/>
         <source>%1 is attached to job %2: take %3 is in the Library.</source>
         <translation>%1 已关联到任务 %2：片段 %3 已在素材库中。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="792"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="832"/>
         <source>%1 is imported: take %3 is in the Library.</source>
         <translation>%1 已导入：片段 %3 已在素材库中。</translation>
     </message>
@@ -1370,47 +1395,47 @@ image here</source>
 <context>
     <name>LeaderboardModel</name>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="266"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="243"/>
         <source>Rank</source>
         <translation>排名</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="267"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="244"/>
         <source>Vendor / model</source>
         <translation>平台 / 模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="268"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="245"/>
         <source>Rating</source>
         <translation>评分</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="269"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="246"/>
         <source>Duels</source>
         <translation>对决</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="270"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="247"/>
         <source>Won–lost–tied</source>
         <translation>胜–负–平</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="271"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="248"/>
         <source>Usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="272"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="249"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="273"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="250"/>
         <source>Cost per usable second</source>
         <translation>每可用秒成本</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/arena_models.py" line="274"/>
+        <location filename="../../desktop/takestock/ui/arena_models.py" line="251"/>
         <source>Takes</source>
         <translation>片段</translation>
     </message>
@@ -1426,102 +1451,102 @@ image here</source>
 <context>
     <name>LibraryFilters</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="373"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="350"/>
         <source>Search prompts (Ctrl+F)</source>
         <translation>搜索提示词（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="383"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="360"/>
         <source>Any verdict</source>
         <translation>任意评判</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="385"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="362"/>
         <source>Usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="385"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="362"/>
         <source>Reject</source>
         <translation>弃用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="385"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="362"/>
         <source>Unrated</source>
         <translation>未评</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="389"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="366"/>
         <source>Any stars</source>
         <translation>任意星级</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="393"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="370"/>
         <source>from any day</source>
         <translation>起始日期不限</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="394"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="371"/>
         <source>to any day</source>
         <translation>结束日期不限</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="396"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="373"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="397"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="374"/>
         <source>Show every take (Ctrl+Shift+L)</source>
         <translation>显示全部片段（Ctrl+Shift+L）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="402"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="379"/>
         <source>Vendor</source>
         <translation>平台</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="403"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="380"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="404"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="381"/>
         <source>Verdict</source>
         <translation>评判</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="405"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="382"/>
         <source>Least stars</source>
         <translation>最低星级</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="406"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="383"/>
         <source>Tag of the prompt</source>
         <translation>提示词标签</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="448"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="425"/>
         <source>All vendors</source>
         <translation>所有平台</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="450"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="427"/>
         <source>All tags</source>
         <translation>所有标签</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="472"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="449"/>
         <source>All models</source>
         <translation>所有模型</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="521"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="498"/>
         <source>1 take</source>
         <translation>1 个片段</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="521"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="498"/>
         <source>%s takes</source>
         <translation>%s 个片段</translation>
     </message>
@@ -1529,19 +1554,19 @@ image here</source>
 <context>
     <name>LibraryScreen</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="1041"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="1018"/>
         <source>P usable · X reject · U unrated · 1–5 stars · 0 clears stars · Enter opens · drag takes to an editor or a folder</source>
         <translation>P 可用 · X 弃用 · U 未评 · 1–5 星级 · 0 清除星级 · Enter 打开 · 可将片段拖到剪辑软件或文件夹</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="1177"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="1166"/>
         <source>No takes yet — generate one on the Generate screen (Ctrl+1),
 or bring in videos made elsewhere with `takestock import FILE…`.</source>
         <translation>还没有片段 — 在「生成」页（Ctrl+1）生成一个，
 或用 `takestock import FILE…` 导入在别处生成的视频。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="1182"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="1171"/>
         <source>No takes match these filters — loosen them, or clear them all (Ctrl+Shift+L).</source>
         <translation>没有符合筛选条件的片段 — 放宽条件，或全部清除（Ctrl+Shift+L）。</translation>
     </message>
@@ -1549,37 +1574,52 @@ or bring in videos made elsewhere with `takestock import FILE…`.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="90"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="93"/>
         <source>Opening your library…</source>
         <translation>正在打开素材库…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="169"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="183"/>
         <source>Take %s is ready</source>
         <translation>片段 %s 已生成</translation>
     </message>
     <message>
         <location filename="../../desktop/takestock/ui/main_window.py" line="36"/>
+        <source>Prompts</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="37"/>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="37"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="38"/>
         <source>Queue</source>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="38"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="39"/>
         <source>Library</source>
         <translation>素材库</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="39"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="40"/>
         <source>Credits</source>
         <translation>积分</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/main_window.py" line="40"/>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="41"/>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="42"/>
+        <source>Arena</source>
+        <translation>竞技场</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/takestock/ui/main_window.py" line="43"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -2128,127 +2168,127 @@ or bring in videos made elsewhere with `takestock import FILE…`.</source>
 <context>
     <name>QueueScreen</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="206"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="211"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="208"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="213"/>
         <source>Stop the selected jobs (Del)</source>
         <translation>停止所选任务（Del）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="209"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="214"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="211"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="216"/>
         <source>A new job for the same request and model (Ctrl+R)</source>
         <translation>用相同的请求和模型新建任务（Ctrl+R）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="212"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="217"/>
         <source>Resolve…</source>
         <translation>处理…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="215"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="220"/>
         <source>Say whether the vendor made a job in doubt (Ctrl+U)</source>
         <translation>说明状态不明的任务平台是否已生成（Ctrl+U）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="217"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="222"/>
         <source>Attach file…</source>
         <translation>关联文件…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="220"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="225"/>
         <source>Attach the video you downloaded from the vendor&apos;s site (Ctrl+O)</source>
         <translation>关联你从平台网站下载的视频（Ctrl+O）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="222"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="227"/>
         <source>Open take</source>
         <translation>打开片段</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="223"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="228"/>
         <source>Show the take in the Library (Enter)</source>
         <translation>在素材库中显示该片段（Enter）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="224"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="229"/>
         <source>Copy refund request</source>
         <translation>复制退款申请</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="227"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="232"/>
         <source>The vendor charged and made nothing: copy a request for its support</source>
         <translation>平台扣了费却没有产出：复制一份申请发给其客服</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="315"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="320"/>
         <source>No jobs yet — generate one on the Generate screen (Ctrl+1).</source>
         <translation>还没有任务 — 在「生成」页（Ctrl+1）生成一个。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="316"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="321"/>
         <source>Nothing is running. Generate on the Generate screen (Ctrl+1).</source>
         <translation>没有正在运行的任务。到「生成」页（Ctrl+1）生成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="317"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="322"/>
         <source>Nothing failed and nothing is in doubt.</source>
         <translation>没有失败或状态不明的任务。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="384"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="389"/>
         <source>The refund request for job %1 is on the clipboard: paste it to %2&apos;s support.</source>
         <translation>任务 %1 的退款申请已复制到剪贴板：请粘贴发给 %2 的客服。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="400"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="405"/>
         <source>The video of job %1</source>
         <translation>任务 %1 的视频</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="408"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="413"/>
         <source>Job %1 is done: take %2 is in the Library.</source>
         <translation>任务 %1 已完成：片段 %2 已在素材库中。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="418"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="426"/>
         <source>The video the vendor made</source>
         <translation>平台生成的视频</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="434"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="443"/>
         <source>Job %1 is done with the file you attached.</source>
         <translation>任务 %1 已用你关联的文件完成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="437"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="446"/>
         <source>Job %1 waits for the file: attach it (Ctrl+O) or let the watch folder offer it.</source>
         <translation>任务 %1 正在等待文件：请关联文件（Ctrl+O），或等监视文件夹发现它。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="440"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="449"/>
         <source>Job %1 is marked failed and its credits are given back.</source>
         <translation>任务 %1 已标为失败，积分已退还。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="174"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="179"/>
         <source>All</source>
         <translation>全部</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="175"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="180"/>
         <source>Active</source>
         <translation>进行中</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="176"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="181"/>
         <source>Failed and in doubt</source>
         <translation>失败和状态不明</translation>
     </message>
@@ -2256,47 +2296,47 @@ or bring in videos made elsewhere with `takestock import FILE…`.</source>
 <context>
     <name>ResolveDialog</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="96"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="101"/>
         <source>Job %1 is in doubt</source>
         <translation>任务 %1 状态不明</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="101"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="106"/>
         <source>Takestock sent this take to &lt;b&gt;%1&lt;/b&gt; (%2) but never learned whether it was accepted. Look in your %1 history for a video made around %3.&lt;br&gt;&lt;br&gt;Our request id: &lt;code&gt;%4&lt;/code&gt;%5&lt;br&gt;&lt;br&gt;&lt;b&gt;Did %1 make the video?&lt;/b&gt;</source>
         <translation>Takestock 已将此片段发送给 &lt;b&gt;%1&lt;/b&gt;（%2），但一直未得知是否被接受。请在你的 %1 历史记录中查找 %3 前后生成的视频。&lt;br&gt;&lt;br&gt;我方请求编号：&lt;code&gt;%4&lt;/code&gt;%5&lt;br&gt;&lt;br&gt;&lt;b&gt;%1 生成视频了吗？&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="109"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="114"/>
         <source>; the vendor&apos;s task id: &lt;code&gt;%1&lt;/code&gt;</source>
         <translation>；平台任务编号：&lt;code&gt;%1&lt;/code&gt;</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="122"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="127"/>
         <source>Yes — attach the downloaded file…</source>
         <translation>是 — 关联已下载的文件…</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="123"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="128"/>
         <source>Yes — I&apos;ll download it later</source>
         <translation>是 — 我稍后下载</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="125"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="130"/>
         <source>The job waits for the file; the watch folder will offer it when it arrives</source>
         <translation>任务将等待文件；文件到达时监视文件夹会提示你</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="127"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="132"/>
         <source>No — it made nothing</source>
         <translation>否 — 没有生成任何内容</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="129"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="134"/>
         <source>The job fails and its credits are given back; retry it to try again</source>
         <translation>任务将标为失败并退还积分；可重试再次尝试</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/queue.py" line="131"/>
+        <location filename="../../desktop/takestock/ui/screens/queue.py" line="136"/>
         <source>Not sure yet</source>
         <translation>还不确定</translation>
     </message>
@@ -2570,17 +2610,17 @@ or bring in videos made elsewhere with `takestock import FILE…`.</source>
 <context>
     <name>TakeDelegate</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="195"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="172"/>
         <source>usable</source>
         <translation>可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="196"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="173"/>
         <source>reject</source>
         <translation>弃用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="199"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="176"/>
         <source>no preview</source>
         <translation>无预览</translation>
     </message>
@@ -2588,84 +2628,84 @@ or bring in videos made elsewhere with `takestock import FILE…`.</source>
 <context>
     <name>TakeInspector</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="634"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="611"/>
         <source>✓ Usable</source>
         <translation>✓ 可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="635"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="612"/>
         <source>✕ Reject</source>
         <translation>✕ 弃用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="636"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="613"/>
         <source>Unrated</source>
         <translation>未评</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="641"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="618"/>
         <source>Mark %s (%s)</source>
         <translation>标为%s（%s）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="654"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="631"/>
         <source>%s stars (key %s; 0 clears)</source>
         <translation>%s 星（按键 %s；0 清除）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="676"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="653"/>
         <source>Add reason… (Enter)</source>
         <translation>添加原因…（Enter）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="679"/>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="709"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="656"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="686"/>
         <source>Notes</source>
         <translation>备注</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="696"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="673"/>
         <source>Open in player (Enter)</source>
         <translation>在播放器中打开（Enter）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="706"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="683"/>
         <source>Reasons</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="711"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="688"/>
         <source>Prompt</source>
         <translation>提示词</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="713"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="690"/>
         <source>Parameters</source>
         <translation>参数</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="714"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="691"/>
         <source>Job</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="715"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="692"/>
         <source>Cost</source>
         <translation>花费</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="793"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="771"/>
         <source>Take #%s · %s · %s</source>
         <translation>片段 #%s · %s · %s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="804"/>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="894"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="782"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="872"/>
         <source>—</source>
         <translation>—</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="817"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="795"/>
         <source>No take selected.
 
 Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1–5 rate them all.</source>
@@ -2674,87 +2714,87 @@ Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1
 在网格中选择一个：方向键移动，按住 Shift 或 Ctrl 可多选，P/X/U 和 1–5 会为所选片段统一评分。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="841"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="819"/>
         <source>Select a take to play it here.</source>
         <translation>选择一个片段在此播放。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="854"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="832"/>
         <source>audio</source>
         <translation>有声</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="854"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="832"/>
         <source>silent</source>
         <translation>无声</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="856"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="834"/>
         <source>imported</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="862"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="840"/>
         <source>(no prompt)</source>
         <translation>（无提示词）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="864"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="842"/>
         <source>Negative: %s</source>
         <translation>反向：%s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="867"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="845"/>
         <source>Version %s of %s of “%s”</source>
         <translation>第 %s 版（共 %s 版），“%s”</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="875"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="853"/>
         <source>Typed on the Generate screen (not a saved prompt)</source>
         <translation>在「生成」页输入（未保存为提示词）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="883"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="861"/>
         <source>Imported — no job</source>
         <translation>导入 — 无任务</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="884"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="862"/>
         <source>Job %s · %s</source>
         <translation>任务 %s · %s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="886"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="864"/>
         <source>Vendor task id: %s</source>
         <translation>平台任务编号：%s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="888"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="866"/>
         <source>Account: %s</source>
         <translation>账号：%s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="895"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="873"/>
         <source>credits</source>
         <translation>积分</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="898"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="876"/>
         <source>Estimated %s %s</source>
         <translation>估算 %s %s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="903"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="881"/>
         <source>Charged %s %s</source>
         <translation>实扣 %s %s</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="906"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="884"/>
         <source>Charged as estimated (the vendor reports no cost)</source>
         <translation>按估算扣费（平台未报告费用）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/library.py" line="914"/>
+        <location filename="../../desktop/takestock/ui/screens/library.py" line="892"/>
         <source>Opening the take…</source>
         <translation>正在打开片段…</translation>
     </message>
@@ -2762,41 +2802,41 @@ Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1
 <context>
     <name>TargetPicker</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="134"/>
-        <source>Filter vendors, models, accounts</source>
-        <translation>筛选平台、模型、账号</translation>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="142"/>
+        <source>Filter vendors, models, accounts (Ctrl+F)</source>
+        <translation>筛选平台、模型、账户（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="284"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="309"/>
         <source>Costs could not be worked out: %1</source>
         <translation>无法计算花费：%1</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="310"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="335"/>
         <source>Tick at least one model to generate.</source>
         <translation>请至少勾选一个模型再生成。</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="323"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="348"/>
         <source>%1 would be short by %2 %3</source>
         <translation>%1 将不足 %2 %3</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="330"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="355"/>
         <source>%n target(s)</source>
         <translation>
             <numerusform>%n 个目标</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="331"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="356"/>
         <source>%n take(s) in all</source>
         <translation>
             <numerusform>共 %n 个片段</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../desktop/takestock/ui/screens/generate.py" line="341"/>
+        <location filename="../../desktop/takestock/ui/screens/generate.py" line="366"/>
         <source>%n ticked row(s) cannot take this request (greyed; see the tooltip).</source>
         <translation>
             <numerusform>有 %n 个已勾选的行无法接受此请求（已置灰；详见提示）。</numerusform>
@@ -2806,108 +2846,108 @@ Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1
 <context>
     <name>Targets</name>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="64"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="66"/>
         <source>daily free</source>
         <translation>每日免费</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="65"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="67"/>
         <source>monthly</source>
         <translation>每月</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="66"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="68"/>
         <source>top-up</source>
         <translation>充值</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="67"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="69"/>
         <source>promo</source>
         <translation>促销</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="68"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="70"/>
         <source>bonus</source>
         <translation>赠送</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="69"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="71"/>
         <source>one-time</source>
         <translation>一次性</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="70"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="72"/>
         <source>overdraft</source>
         <translation>透支</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="80"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="82"/>
         <source>not priced</source>
         <translation>未定价</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="93"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="95"/>
         <source>API key (no balance tracked)</source>
         <translation>API 密钥（不记录余额）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="95"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="97"/>
         <source>on the site: record what it charged</source>
         <translation>在网站上生成：请记录实际扣费</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="100"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="102"/>
         <source>balance not tracked</source>
         <translation>不记录余额</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="104"/>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="490"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="106"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="510"/>
         <source>nothing</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="105"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="107"/>
         <source>(order assumed)</source>
         <translation>（推测顺序）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="114"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="116"/>
         <source>%1 %2 — short by %3</source>
         <translation>%1 %2 — 不足 %3</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="196"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="198"/>
         <source>deprecated</source>
         <translation>已弃用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="207"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="209"/>
         <source>default (API key)</source>
         <translation>默认（API 密钥）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="209"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="211"/>
         <source>%1 (web: made on the site)</source>
         <translation>%1（网页：在网站上生成）</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="442"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="449"/>
         <source>%1 of %2 can</source>
         <translation>%1/%2 可用</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="487"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="507"/>
         <source>the vendor&apos;s order</source>
         <translation>平台规定的顺序</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="487"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="507"/>
         <source>order assumed</source>
         <translation>推测的顺序</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="489"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="509"/>
         <source>Held from %1 (%2). Balance %3 → %4 %5.</source>
         <translation>从 %1 冻结（%2）。余额 %3 → %4 %5。</translation>
     </message>
@@ -2915,22 +2955,22 @@ Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1
 <context>
     <name>TargetsModel</name>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="148"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="150"/>
         <source>Vendor · model · account</source>
         <translation>平台 · 模型 · 账号</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="148"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="150"/>
         <source>Cost</source>
         <translation>花费</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="148"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="150"/>
         <source>Paid from</source>
         <translation>扣费来源</translation>
     </message>
     <message>
-        <location filename="../../desktop/takestock/ui/generate_models.py" line="148"/>
+        <location filename="../../desktop/takestock/ui/generate_models.py" line="150"/>
         <source>Balance after</source>
         <translation>扣后余额</translation>
     </message>
@@ -3050,7 +3090,7 @@ Pick one in the grid: arrow keys move, Shift or Ctrl select several, P/X/U and 1
 <context>
     <name>WipeView</name>
     <message>
-        <location filename="../../desktop/takestock/ui/screens/compare.py" line="336"/>
+        <location filename="../../desktop/takestock/ui/screens/compare.py" line="342"/>
         <source>Decoding frames…</source>
         <translation>正在解码帧…</translation>
     </message>
