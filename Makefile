@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench system-deps system-deps-test clean
+.PHONY: run test lint typecheck bench bundle deb icons system-deps system-deps-test clean
 
 run: system-deps $(STAMP)
 	$(BIN)/takestock gui
@@ -22,6 +22,16 @@ typecheck: $(STAMP)
 
 bench: system-deps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -s -p no:randomly tests/bench
+
+bundle: system-deps $(STAMP)
+	$(BIN)/python -m PyInstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installers/pyinstaller/takestock.spec
+
+deb: bundle
+	installers/linux/build-deb.sh dist/takestock dist
+
+icons: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python installers/make_icons.py
 
 system-deps:
 	@scripts/system-deps.sh run

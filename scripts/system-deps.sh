@@ -22,6 +22,8 @@ test_pkgs=(
   dbus-daemon gnome-keyring
   # an independent reader and reference for media tests and benchmarks
   ffmpeg
+  # the Linux bundle and .deb test: PyInstaller reads objdump; the desktop entry's check
+  binutils desktop-file-utils
 )
 
 case "${1:-run}" in

@@ -38,6 +38,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Takestock")
     app.setOrganizationName("Takestock")
+    # Lets Linux desktops match the window to takestock.desktop and its icon.
+    app.setDesktopFileName("takestock")
     from takestock.ui.i18n import install_translations
 
     install_translations(app)  # after the names above: it reads the language preference
@@ -52,8 +54,10 @@ def run_gui(argv: list[str] | None = None) -> int:
     def open_library() -> Any:
         # After the first paint: the core and the vendors' libraries load here.
         from takestock.core.logs import setup_logging
+        from takestock.ui.about import app_icon
         from takestock.wiring import open_services
 
+        app.setWindowIcon(app_icon())
         services = open_services(gui=True)
         setup_logging(services.paths.logs)
         opened.append(services)

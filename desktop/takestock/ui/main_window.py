@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self._stack, 1)
         self.setCentralWidget(central)
         self._restore_geometry()
+        about = self.menuBar().addMenu(self.tr("&Help")).addAction(self.tr("&About Takestock"))
+        about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it to the app menu
+        about.triggered.connect(self._show_about)
         self._open_after_paint = open_services
         if services is not None:
             self._open(services)
@@ -181,6 +184,13 @@ class MainWindow(QMainWindow):
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
             self.statusBar().showMessage(self.tr("Take %s is ready") % event.take_id, 5000)
+
+    def _show_about(self) -> None:
+        from takestock.core.paths import data_paths
+        from takestock.ui.about import AboutDialog
+
+        root = self._services.paths.root if self._services else data_paths().root
+        AboutDialog(root, self).exec()
 
     def _use_prompt(self, version_id: int) -> None:
         self.screens["generate"].load_prompt_version(version_id)  # type: ignore[attr-defined]
