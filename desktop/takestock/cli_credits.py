@@ -131,10 +131,7 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "close":
         account = _account(services, args)
-        store.execute(
-            "UPDATE account SET closed_at = ?, closed_reason = ? WHERE id = ?",
-            (now, args.reason, account.id),
-        )
+        credits.close_account(store, account.id, args.reason, now=now)
         print(f"{account.name} is closed: its history stays, new jobs are refused.")
         return EXIT_OK
     materialise(store, now)

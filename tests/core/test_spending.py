@@ -8,15 +8,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from takestock.core import credits
-from takestock.core.credits import add_account, get_account, set_rule
+from takestock.core.credits import (
+    account_rules,
+    add_account,
+    close_account,
+    get_account,
+    set_base_url,
+    set_rule,
+)
 from takestock.core.errors import InvalidInput
 from takestock.core.spending import (
     DaySpend,
-    account_rules,
-    close_account,
     daily_spend,
     last_observations,
-    set_base_url,
     spend_summary,
     window_start,
 )

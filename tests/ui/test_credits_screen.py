@@ -11,10 +11,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 
 from takestock.core import credits
-from takestock.core.credits import add_account, get_account, set_rule
+from takestock.core.credits import account_rules, add_account, get_account, set_rule
 from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
-from takestock.core.spending import account_rules
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.credits_models import AccountsModel, BucketsModel, amount_text
 from takestock.ui.screens.credits import CreditsScreen

@@ -21,22 +21,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-from takestock.core.credits import get_account
 from takestock.core.errors import InvalidInput
-from takestock.core.grants import GrantRule, rule_from_row
 from takestock.core.store import Store
 
 __all__ = [
     "DaySpend",
     "Observation",
     "VendorSpend",
-    "account_rules",
-    "close_account",
     "daily_spend",
     "last_observations",
-    "set_base_url",
     "spend_summary",
     "window_start",
 ]
@@ -187,46 +181,3 @@ def last_observations(
         )
         for r in rows
     }
-
-
-# ------------------------------------------------- account edits (belong in core.credits)
-
-
-def account_rules(store: Store, account_id: int) -> list[GrantRule]:
-    """The account's grant rules, by key; ``GrantRule.ready`` says which lack figures."""
-    return [
-        rule_from_row(r)
-        for r in store.all(
-            "SELECT * FROM grant_rule WHERE account_id = ? ORDER BY key", (account_id,)
-        )
-    ]
-
-
-def close_account(
-    store: Store, account_id: int, reason: str = "closed", *, now: float | None = None
-) -> None:
-    """The vendor shut down or the user left: history stays, new jobs are refused."""
-    account = get_account(store, account_id)
-    if account.closed_at is not None:
-        raise InvalidInput("account", f"{account.name} is closed already")
-    store.execute(
-        "UPDATE account SET closed_at = ?, closed_reason = ? WHERE id = ?",
-        (time.time() if now is None else now, reason.strip() or "closed", account_id),
-    )
-
-
-def set_base_url(store: Store, account_id: int, url: str | None) -> str | None:
-    """Override the vendor's base URL for one account; blank or None goes back to the
-    catalog's. Returns the URL stored."""
-    get_account(store, account_id)
-    url = (url or "").strip().rstrip("/") or None
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidInput(
-                "base_url", f"{url!r} is not an http(s) address, e.g. https://api.example.com"
-            )
-        if parts.query or parts.fragment:
-            raise InvalidInput("base_url", "holds a query or fragment; give the address alone")
-    store.execute("UPDATE account SET base_url = ? WHERE id = ?", (url, account_id))
-    return url

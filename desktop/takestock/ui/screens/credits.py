@@ -70,15 +70,13 @@ from PySide6.QtWidgets import (
 )
 
 from takestock.core import credits, planner
-from takestock.core.credits import Account, add_account, set_rule
+from takestock.core.credits import Account, account_rules, add_account, close_account, set_rule
 from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.grants import GrantRule, materialise
 from takestock.core.jobs import JobEvent
 from takestock.core.planner import ResetSuggestion
 from takestock.core.spending import (
     VendorSpend,
-    account_rules,
-    close_account,
     daily_spend,
     spend_summary,
     window_start,

@@ -44,10 +44,9 @@ from PySide6.QtWidgets import (
 )
 
 from takestock.core.catalog import VendorSpec
-from takestock.core.credits import Account, list_accounts
+from takestock.core.credits import Account, list_accounts, set_base_url
 from takestock.core.errors import SecretsUnavailable, TakestockError
 from takestock.core.secrets import DEFAULT_ACCOUNT, CredentialStore, env_var, mask
-from takestock.core.spending import set_base_url
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.preferences import PREFERENCES, QT_TRANSLATE_NOOP, Preference, Preferences
 from takestock.ui.screens.credits import FormDialog, deliver
