@@ -81,8 +81,16 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
     if action == "adjust":
         account = _account(services, args)
         expires = dt.datetime.fromisoformat(args.expires).timestamp() if args.expires else None
+        surfaces = [s.strip() for s in args.usable_on.split(",")] if args.usable_on else None
         credits.adjust(
-            store, account.id, args.amount, args.reason, now=now, kind=args.kind, expires_at=expires
+            store,
+            account.id,
+            args.amount,
+            args.reason,
+            now=now,
+            kind=args.kind,
+            expires_at=expires,
+            usable_on=surfaces,
         )
         print(f"{account.name}: {args.amount:+g} {account.unit} ({args.reason}).")
         return EXIT_OK
@@ -277,6 +285,9 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     adjust.add_argument("--vendor")
     adjust.add_argument("--kind", default="top_up", choices=("top_up", "promo", "bonus"))
     adjust.add_argument("--expires", metavar="YYYY-MM-DD[THH:MM]")
+    adjust.add_argument(
+        "--usable-on", metavar="web,api", help="only these surfaces may spend it (bonus credits)"
+    )
     rule = acts.add_parser("rule", help="state a grant rule (daily free points, allowance)")
     rule.add_argument("name")
     rule.add_argument("key", help="e.g. daily, monthly")

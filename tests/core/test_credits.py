@@ -318,3 +318,48 @@ def test_budgets_cap_an_account(store):
         credits.check_budget(store, account.id, [], 11, now=now)
     credits.release(store, job, now=now)
     credits.check_budget(store, account.id, [], 50, now=now)
+
+
+def test_bonus_credits_only_some_surfaces_may_spend_stay_out_of_api_jobs(store):
+    now = ts("2026-06-01 08:00")
+    account = add_account(store, {}, vendor="kling", name="a", kind="api", now=now)
+    credits.adjust(store, account.id, 100, "bonus", now=now, kind="bonus", usable_on=["web"])
+    credits.adjust(store, account.id, 10, "paid", now=now)
+    with pytest.raises(InvalidInput, match="has 10 left"):
+        credits.reserve(store, account.id, _job(store, account.id), 30, now=now, surface="api")
+    spend = credits.reserve(store, account.id, _job(store, account.id), 30, now=now, surface="web")
+    assert sum(a for _, a in spend.parts) == 30
+
+
+def test_relaxed_lanes_and_plan_tiers_are_priced_from_the_catalog():
+    from takestock.core.catalog import parse_vendor
+    from takestock.core.pricing import estimate_from_catalog, prices_by_plan
+    from takestock.core.vendor import GenerationRequest
+
+    vendor = parse_vendor(
+        {
+            "id": "flow",
+            "name": "Flow",
+            "as_of": "2026-11-24",
+            "source": "tests",
+            "base_urls": {"default": "http://127.0.0.1:9"},
+            "models": [
+                {
+                    "id": "veo-fast",
+                    "durations": [8],
+                    "price": [
+                        {"match": {"lane": "relaxed"}, "per_take": 0},
+                        {"match": {"plan": "ultra"}, "per_take": 10},
+                        {"per_take": 20},
+                    ],
+                }
+            ],
+        }
+    )
+    model = vendor.models["veo-fast"]
+    assert prices_by_plan(model)
+    plain = GenerationRequest("a fox")
+    relaxed = GenerationRequest("a fox", extra={"lane": "relaxed"})
+    assert estimate_from_catalog(plain, model, vendor).amount == 20
+    assert estimate_from_catalog(plain, model, vendor, plan="ultra").amount == 10
+    assert estimate_from_catalog(relaxed, model, vendor, plan="ultra").amount == 0

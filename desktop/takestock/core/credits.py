@@ -328,11 +328,17 @@ class BucketBalance:
     remaining: float
     granted_at: float
     expires_at: float | None
+    #: surfaces that may spend it ("api", "web"); None: any
+    usable_on: tuple[str, ...] | None = None
+
+    def spendable_on(self, surface: str) -> bool:
+        return self.usable_on is None or surface in self.usable_on
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "kind": self.kind,
+            "usable_on": list(self.usable_on) if self.usable_on is not None else None,
             "label": self.label,
             "granted": self.granted,
             "remaining": round(self.remaining, 6),
@@ -370,6 +376,7 @@ def balances(
                 remaining=r["remaining"],
                 granted_at=r["granted_at"],
                 expires_at=r["expires_at"],
+                usable_on=tuple(json.loads(r["usable_on"])) if r["usable_on"] else None,
             )
         )
     overdrafts = store.all(
@@ -489,9 +496,13 @@ def reserve(
     vendor_order: Sequence[str] = ("expiring_first",),
     order_known: bool = False,
     allow_overdraft: bool = False,
+    surface: str = "api",
     now: float | None = None,
 ) -> Spend:
     """Hold ``amount`` for a job at submit; raises InvalidInput when it cannot be paid.
+
+    Only buckets the job's ``surface`` may spend are used (``api`` for jobs Takestock
+    sends, ``web`` for takes made on the vendor's site).
 
     An account that tracks no credits at all (no bucket ever) is not refused: Takestock
     cannot know its balance, and says so elsewhere.
@@ -507,7 +518,11 @@ def reserve(
     )
     if not tracked or amount <= 0:
         return Spend((), order_known)
-    buckets = balances(store, now, account_ids=[account_id]).get(account_id, [])
+    buckets = [
+        b
+        for b in balances(store, now, account_ids=[account_id]).get(account_id, [])
+        if b.spendable_on(surface)
+    ]
     spend = plan_spend(
         buckets,
         amount,
@@ -585,8 +600,13 @@ def adjust(
     now: float | None = None,
     kind: str = "top_up",
     expires_at: float | None = None,
+    usable_on: Sequence[str] | None = None,
 ) -> None:
-    """A manual change: a top-up (new bucket) when positive, a correction when negative."""
+    """A manual change: a top-up (new bucket) when positive, a correction when negative.
+
+    ``usable_on`` limits a new bucket to some surfaces (bonus credits the vendor lets only
+    its website spend: ``["web"]``).
+    """
     if not reason.strip():
         raise InvalidInput("reason", "say why (it stays in the ledger)")
     if amount == 0:
@@ -595,10 +615,11 @@ def adjust(
     get_account(store, account_id)
     with store.tx():
         if amount > 0:
+            surfaces = json.dumps(sorted(set(usable_on))) if usable_on else None
             cur = store.execute(
                 "INSERT INTO credit_bucket(account_id, kind, label, amount, granted_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (account_id, kind, reason.strip(), amount, now, expires_at),
+                " expires_at, usable_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account_id, kind, reason.strip(), amount, now, expires_at, surfaces),
             )
             store.execute(
                 "INSERT INTO ledger(account_id, bucket_id, kind, amount, at, note)"

@@ -60,7 +60,7 @@ from takestock.core.errors import (
 from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.library import MediaLibrary
-from takestock.core.pricing import estimate_from_catalog
+from takestock.core.pricing import estimate_from_catalog, prices_by_plan
 from takestock.core.store import Store
 from takestock.core.takes import insert_take
 from takestock.core.validation import validate_common
@@ -299,12 +299,14 @@ def check_and_price(
     model: ModelSpec,
     *,
     web_book: credits.PlanBook | None = None,
+    plan: str | None = None,
 ) -> Estimate:
     """Validate one take of ``request`` on ``model`` and price it; raises InvalidInput.
 
     Without an adapter (a web-only account of a vendor Takestock cannot talk to) the
     catalog's common limits and prices hold. ``web_book`` is the plan book of a web-only
-    account's site, which may bill in its own unit.
+    account's site, which may bill in its own unit. ``plan`` is the paying account's
+    plan, for models whose price depends on it.
     """
     if adapter is not None:
         adapter.validate(request, model)
@@ -312,6 +314,8 @@ def check_and_price(
     else:
         validate_common(request, model, vendor.name)
         estimate = estimate_from_catalog(request, model, vendor)
+    if plan is not None and prices_by_plan(model):
+        estimate = estimate_from_catalog(request, model, vendor, plan=plan)
     if web_book is not None and web_book.unit != estimate.unit:
         # The catalog prices the API; the site charges in its own credits, at prices
         # vendors do not publish. Nothing is held; the ledger records what the site
@@ -473,7 +477,12 @@ class Engine:
             if adapter is None and not web:
                 raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
             book = self.plan_books.get(f"{vendor.id}/web") if web else None
-            estimate = check_and_price(adapter, request, vendor, model, web_book=book)
+            plan = (
+                credits.get_account(self.store, target.account, target.vendor).plan
+                if target.account is not None
+                else None
+            )
+            estimate = check_and_price(adapter, request, vendor, model, web_book=book, plan=plan)
             if vendor.secrets and not web:
                 found = resolve_secrets(self.credentials, vendor, target.account or "default")
                 missing = vendor.missing_secrets(found)
@@ -576,6 +585,7 @@ class Engine:
             vendor_order=book.spend_order if book else ("expiring_first",),
             order_known=bool(book and book.spend_order_known),
             allow_overdraft=allow_overdraft,
+            surface=account.kind,  # "api" or "web": which credits may pay
             now=now,
         )
 

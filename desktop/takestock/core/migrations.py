@@ -224,4 +224,8 @@ MIGRATIONS: list[list[str]] = [
             ('flicker', 10), ('artefacts', 11), ('style', 12)""",
         "CREATE INDEX request_version ON request(prompt_version_id)",
     ],
+    # 5: credits some surfaces may not spend (Kling's bonus credits: not from its API)
+    [
+        "ALTER TABLE credit_bucket ADD COLUMN usable_on TEXT",
+    ],
 ]
