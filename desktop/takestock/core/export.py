@@ -55,7 +55,7 @@ from takestock.core.errors import InvalidInput, MediaError, TakestockError
 from takestock.core.library import sha256_of
 from takestock.core.logs import redact
 from takestock.core.store import Store
-from takestock.core.takes import Take, Verdict, get_take
+from takestock.core.takes import Take, TakeFilter, Verdict, get_take, take_ids
 
 __all__ = [
     "CSV_COLUMNS",
@@ -371,47 +371,28 @@ def _chunks(items: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
 
 def select_takes(store: Store, media_root: Path, selection: Selection) -> list[Take]:
     """The takes ``selection`` names; an explicit id that does not exist is an error."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if selection.verdict is not None:
-        clauses.append("take.verdict = ?")
-        params.append(selection.verdict)
-    if selection.request_id is not None:
-        clauses.append("take.request_id = ?")
-        params.append(selection.request_id)
-    if selection.since is not None:
-        clauses.append("take.created_at >= ?")
-        params.append(selection.since)
-    if selection.until is not None:
-        clauses.append("take.created_at < ?")
-        params.append(selection.until)
-    if selection.tag:
-        clauses.append(
-            "take.request_id IN (SELECT request.id FROM request"
-            " JOIN prompt_version pv ON pv.id = request.prompt_version_id"
-            " JOIN prompt_tag pt ON pt.prompt_id = pv.prompt_id"
-            " JOIN tag ON tag.id = pt.tag_id WHERE tag.name = ?)"
-        )
-        params.append(selection.tag.strip())
-    where = " AND ".join(clauses) or "1"
+    where = TakeFilter(
+        verdict=selection.verdict,
+        request_id=selection.request_id,
+        tag=selection.tag or None,
+        since=selection.since,
+        until=selection.until,
+    )
+    matching = take_ids(store, where)  # newest first
     if not selection.take_ids:
-        rows = store.all(
-            f"SELECT take.id FROM take WHERE {where} ORDER BY take.created_at, take.id", params
-        )
-        return [get_take(store, media_root, r["id"]) for r in rows]
+        return [get_take(store, media_root, t) for t in reversed(matching)]
     wanted = list(dict.fromkeys(selection.take_ids))
-    matches: dict[int, bool] = {}
+    existing: set[int] = set()
     for chunk in _chunks(wanted):
         marks = ", ".join("?" * len(chunk))
-        rows = store.all(
-            f"SELECT take.id AS id, ({where}) AS ok FROM take WHERE take.id IN ({marks})",
-            [*params, *chunk],
+        existing.update(
+            r[0] for r in store.all(f"SELECT id FROM take WHERE id IN ({marks})", chunk)
         )
-        matches.update((r["id"], bool(r["ok"])) for r in rows)
-    missing = [t for t in wanted if t not in matches]
+    missing = [t for t in wanted if t not in existing]
     if missing:
         raise InvalidInput("take", f"no take {', '.join(map(str, missing))}")
-    return [get_take(store, media_root, t) for t in wanted if matches[t]]
+    allowed = set(matching)
+    return [get_take(store, media_root, t) for t in wanted if t in allowed]
 
 
 # ==================================================================== records
