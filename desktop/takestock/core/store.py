@@ -107,15 +107,14 @@ def storage_fault(exc: BaseException, where: Path) -> StorageFault | None:
         return None
     if state == "full":
         return DiskFull(
-            f"The disk holding {folder} is full, so Takestock could not save its work. "
-            "Nothing in the library was changed or lost; free some space and run the "
-            "command again."
+            f"The disk holding {folder} is full: Takestock cannot write there. Nothing in "
+            "the library was changed or lost; free some space and run the command again."
         )
     if state == "read_only":
         return FolderNotWritable(
             f"The data folder {folder} is read-only (a read-only disk or mount, or its "
-            "permissions), so Takestock could not save its work. Nothing in the library "
-            "was changed; make the folder writable, or set TAKESTOCK_HOME to a writable "
+            "permissions): Takestock cannot write there. Nothing in the library was "
+            "changed; make the folder writable, or set TAKESTOCK_HOME to a writable "
             "folder, and run the command again."
         )
     return StorageFault(
