@@ -87,13 +87,15 @@ class Services:
         return open_store(self.paths.database)
 
     def close(self) -> None:
-        """Close the library and stop the adapters' helpers (worker processes among
-        them), so nothing is left for the interpreter to tear down at exit."""
+        """Close the library and stop the adapters' helpers (the sandbox's render
+        processes), so no worker pool is left for the interpreter to collect at exit,
+        when ``concurrent.futures`` can no longer clean up after itself."""
         try:
-            for adapter in self.adapters.values():
-                closer = getattr(adapter, "close", None)
-                if callable(closer):
-                    closer()
+            # Duck-typed: only a registry that keeps built adapters can close them
+            # without building the others.
+            closer = getattr(self.adapters, "close", None)
+            if callable(closer):
+                closer()
         finally:
             self.store.close()
 
