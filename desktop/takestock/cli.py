@@ -6,6 +6,10 @@ Exit codes (a contract; keep them stable):
     2  invalid input: nothing was submitted or charged
     3  a vendor refused or failed a job
     4  stopped or timed out with jobs still resumable
+    5  the computer refused a write (disk full, read-only folder, no permission):
+       the library is unchanged; the same command works once that is fixed
+  130  interrupted (Ctrl+C)
+  141  the reader of the output went away (``takestock jobs | head -1``)
 """
 
 from __future__ import annotations
@@ -15,24 +19,29 @@ import asyncio
 import getpass
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from takestock import __version__, cli_credits, cli_export
+from takestock import __version__, cli_args, cli_credits, cli_export
 from takestock.core.claims import claim_kit
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
 from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import find_or_create_adhoc, render
-from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_files, iter_takes, rate_take
+from takestock.core.secrets import check_secret_text
+from takestock.core.store import StorageFault, storage_fault
+from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_each, iter_takes, rate_take
 from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services, open_services
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INVALID, EXIT_VENDOR, EXIT_RESUMABLE = 0, 1, 2, 3, 4
+EXIT_ENVIRONMENT, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 5, 130, 141
 
 log = logging.getLogger("takestock.cli")
 
@@ -121,14 +130,23 @@ def _extras(pairs: Sequence[str]) -> dict[str, Any]:
     return extra
 
 
+def _absolute(path: Path) -> Path:
+    """``path`` resolved where it can be; as given otherwise (a link loop, a missing
+    file), for validation to refuse with the reason."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop before Python 3.13
+        return path.absolute()
+
+
 def _request_from(args: argparse.Namespace) -> GenerationRequest:
     text = args.prompt
     prompt = render(text, _variables(args.var or [])) if text else ""
     return GenerationRequest(
         prompt=prompt,
         negative=args.negative or "",
-        image=args.image.resolve() if args.image else None,
-        last_frame=args.last_frame.resolve() if args.last_frame else None,
+        image=_absolute(args.image) if args.image else None,
+        last_frame=_absolute(args.last_frame) if args.last_frame else None,
         duration_s=args.duration,
         aspect=args.aspect,
         # Vendors write 720P or 720p; the catalog names them in lower case.
@@ -350,21 +368,31 @@ def cmd_rate(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_import(services: Services, args: argparse.Namespace) -> int:
-    ids = import_files(
+    """Each file on its own: readable videos become takes, the others are refused
+    (exit 2, naming them) and leave nothing behind."""
+    ids, refused = import_each(
         services.store,
         services.library,
-        [p.resolve() for p in args.paths],
+        args.paths,
         vendor=args.vendor or "unknown",
         model=args.model or "unknown",
         prompt=args.prompt,
     )
     takes = [get_take(services.store, services.library.root, i) for i in ids]
     if args.json:
-        _print_json({"takes": [t.to_json() for t in takes]})
+        _print_json(
+            {
+                "takes": [t.to_json() for t in takes],
+                "refused": [{"path": str(p), "error": e.message} for p, e in refused],
+            }
+        )
     else:
         for take in takes:
             print(f"take {take.id}: {take.duration_s:.1f}s {take.width}x{take.height} {take.path}")
-    return EXIT_OK
+    for path, error in refused:
+        reason = error.message.removeprefix("path: ")
+        _say(f"takestock: path: {path} not imported: {redact(reason)}")
+    return EXIT_INVALID if refused else EXIT_OK
 
 
 def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
@@ -471,9 +499,13 @@ def cmd_keys(services: Services, args: argparse.Namespace) -> int:
 
 
 def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
-    """One secret per field: prompted on a terminal, else one line each from stdin."""
+    """One secret per field: prompted on a terminal, else one line each from stdin.
+
+    Standard input is read as bytes and checked here, so that no decoding error (whose
+    text would quote the bytes) can carry a key into a message or the log.
+    """
     values: dict[str, str] = {}
-    lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+    lines = None if sys.stdin.isatty() else _stdin_lines()
     for index, field in enumerate(fields):
         label = field.replace("_", " ")
         if lines is None:
@@ -483,8 +515,22 @@ def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
         value = value.strip()
         if not value:
             raise InvalidInput("key", f"no {label} given (one line per field on standard input)")
-        values[field] = value
+        values[field] = check_secret_text(value, label)
     return values
+
+
+def _stdin_lines() -> list[str]:
+    lines = []
+    for number, raw in enumerate(sys.stdin.buffer.read().splitlines(), 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                "key",
+                f"line {number} of standard input is not text: byte {exc.start + 1} is not "
+                "UTF-8 (the key is not shown); nothing was stored",
+            ) from None
+    return lines
 
 
 def cmd_paths(services: Services, args: argparse.Namespace) -> int:
@@ -546,9 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--prompt", required=True, help="the prompt; {name} marks a variable")
     gen.add_argument("--var", action="append", metavar="NAME=VALUE", help="fill a {variable}")
     gen.add_argument("--negative", help="negative prompt")
+    # Image files are checked by the vendors' validation (every face gets the same
+    # answer), which refuses pipes, devices, link loops and pictures too large to open.
     gen.add_argument("--image", type=Path, help="first-frame image")
     gen.add_argument("--last-frame", type=Path, help="last-frame image")
-    gen.add_argument("--duration", type=float, metavar="S", help="seconds")
+    gen.add_argument("--duration", type=cli_args.positive_seconds, metavar="S", help="seconds")
     gen.add_argument("--aspect", metavar="W:H", help="aspect ratio, e.g. 16:9")
     gen.add_argument("--resolution", help="e.g. 720p, 1080p")
     gen.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None)
@@ -559,9 +607,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a vendor's own option (see `takestock vendors`), e.g. prompt_optimizer=false",
     )
-    gen.add_argument("--count", type=int, default=1, help="takes per target (default 1)")
+    gen.add_argument("--count", type=cli_args.count, default=1, help="takes per target (default 1)")
     gen.add_argument("--wait", action="store_true", help="wait until the takes are downloaded")
-    gen.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    gen.add_argument(
+        "--timeout",
+        type=cli_args.positive_seconds,
+        metavar="S",
+        help="stop waiting after S seconds",
+    )
     gen.add_argument(
         "--allow-overdraft", action="store_true", help="submit even if the account cannot pay"
     )
@@ -579,19 +632,19 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_sub = jobs.add_subparsers(dest="jobs_action", parser_class=_Parser)
     resume = jobs_sub.add_parser("resume", help="carry on every unfinished job")
     resume.add_argument("--wait", action="store_true")
-    resume.add_argument("--timeout", type=float, metavar="S")
+    resume.add_argument("--timeout", type=cli_args.positive_seconds, metavar="S")
     resume.add_argument("--json", action="store_true")
     cancel = jobs_sub.add_parser("cancel", help="cancel a job")
-    cancel.add_argument("job_id", type=int)
+    cancel.add_argument("job_id", type=cli_args.row_id)
     cancel.add_argument("--json", action="store_true")
     retry = jobs_sub.add_parser("retry", help="queue a failed job again as a new job")
-    retry.add_argument("job_id", type=int)
+    retry.add_argument("job_id", type=cli_args.row_id)
     retry.add_argument("--json", action="store_true")
     attach = jobs_sub.add_parser("attach", help="finish a web-only job with its video file")
-    attach.add_argument("job_id", type=int)
-    attach.add_argument("path", type=Path)
+    attach.add_argument("job_id", type=cli_args.row_id)
+    attach.add_argument("path", type=cli_args.input_file)
     kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
-    kit.add_argument("job_id", type=int)
+    kit.add_argument("job_id", type=cli_args.row_id)
 
     cli_credits.add_parsers(sub, _Parser)
     cli_export.add_parser(sub, _Parser)
@@ -601,11 +654,11 @@ def build_parser() -> argparse.ArgumentParser:
     takes.add_argument("--model")
     takes.add_argument("--verdict", choices=VERDICTS)
     takes.add_argument("--search", help="text in the prompt")
-    takes.add_argument("--limit", type=int)
+    takes.add_argument("--limit", type=cli_args.positive_int)
     takes.add_argument("--json", action="store_true")
 
     rate = sub.add_parser("rate", help="mark a take usable or reject, with stars and reasons")
-    rate.add_argument("take_id", type=int)
+    rate.add_argument("take_id", type=cli_args.row_id)
     verdict = rate.add_mutually_exclusive_group()
     verdict.add_argument("--usable", dest="verdict", action="store_const", const="usable")
     verdict.add_argument("--reject", dest="verdict", action="store_const", const="reject")
@@ -656,20 +709,64 @@ _COMMANDS = {
 }
 
 
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``takestock jobs | head -1``).
+
+    As Python's documentation advises for SIGPIPE, point stdout at devnull so the
+    interpreter's final flush cannot raise again, and end without a word. The status
+    is 141 (128 + SIGPIPE), what the shell reports for any tool that the signal ends
+    (``yes | head`` under ``set -o pipefail``): scripts keep telling a cut-short
+    listing from a whole one, and nothing is logged as unexpected.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # stdout has no descriptor (embedded use): nothing left to flush into
+    return EXIT_BROKEN_PIPE
+
+
+def _flush_stdout() -> None:
+    # Flushed here, inside the handlers below, rather than by the interpreter at exit.
+    sys.stdout.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        _say("Interrupted.")
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    bad = cli_args.check_namespace(parser, args)
+    if bad is not None:
+        parser.error(f"argument {bad[0]}: {bad[1]}")
     if args.self_test:
         from takestock.self_test import run_self_test
 
         return run_self_test()
     if args.command in (None, "gui"):
         return cmd_gui(None, args)
+    # A log line that cannot be written (a full disk) is dropped, not reported with a
+    # traceback of its own on stderr; the command says what went wrong in its words.
+    logging.raiseExceptions = False
     services: Services | None = None
     try:
         services = open_services()
         setup_logging(services.paths.logs, stderr=args.verbose)
-        return _COMMANDS[args.command](services, args)
+        for warning in services.catalog.warnings:
+            log.warning("%s", warning)
+            _say(f"takestock: warning: {warning}")
+        code = _COMMANDS[args.command](services, args)
+        _flush_stdout()
+        return code
     except UsageError as exc:
         parser.error(str(exc))
     except InvalidInput as exc:
@@ -678,13 +775,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SecretsUnavailable as exc:
         _say(f"takestock: {exc.title}: {redact(exc.message)} (nothing was submitted)")
         return EXIT_INVALID
+    except StorageFault as exc:
+        _say(f"takestock: {exc.title}: {redact(exc.message)}")
+        return EXIT_ENVIRONMENT
     except TakestockError as exc:
         _say(f"takestock: {exc.title}: {redact(exc.message)}")
         return EXIT_UNEXPECTED if exc.kind in ("store", "catalog") else EXIT_VENDOR
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except (OSError, sqlite3.Error) as exc:
+        where = services.paths.root if services is not None else _data_root_guess()
+        fault = storage_fault(exc, where)
+        if fault is None:
+            return _unexpected(exc)
+        _say(f"takestock: {fault.title}: {redact(fault.message)}")
+        return EXIT_ENVIRONMENT
     except Exception as exc:
-        log.exception("unexpected error")
-        _say(f"takestock: unexpected error: {redact(repr(exc))} (details in the log)")
-        return EXIT_UNEXPECTED
+        return _unexpected(exc)
     finally:
         if services is not None:
             services.close()
+
+
+def _data_root_guess() -> Path:
+    home = os.environ.get("TAKESTOCK_HOME")
+    return Path(home) if home else Path.home()
+
+
+def _unexpected(exc: BaseException) -> int:
+    log.exception("unexpected error")
+    _say(f"takestock: unexpected error: {redact(repr(exc))} (details in the log)")
+    return EXIT_UNEXPECTED

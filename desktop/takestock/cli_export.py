@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from takestock import __version__
+from takestock.cli_args import row_id
 from takestock.core.eagle import (
     DEFAULT_URL,
     EagleClient,
@@ -214,9 +215,9 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         metavar="NAME",
         help="Eagle folder to add them to (made if missing; '' for the library's root)",
     )
-    exp.add_argument("--take", action="append", type=int, metavar="ID", help="repeatable")
+    exp.add_argument("--take", action="append", type=row_id, metavar="ID", help="repeatable")
     exp.add_argument("--verdict", choices=VERDICTS)
-    exp.add_argument("--group", type=int, metavar="ID", help="a request (comparison group)")
+    exp.add_argument("--group", type=row_id, metavar="ID", help="a request (comparison group)")
     exp.add_argument("--tag", help="takes whose prompt has this tag")
     exp.add_argument("--since", metavar="DATE", help="made on or after YYYY-MM-DD[THH:MM]")
     exp.add_argument("--until", metavar="DATE", help="made on or before YYYY-MM-DD (whole day)")

@@ -7,17 +7,20 @@ environment or builds its own collaborators.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from takestock.core.catalog import Catalog, load_catalog
 from takestock.core.credits import PlanBook, load_plan_books
+from takestock.core.errors import InvalidInput
 from takestock.core.jobs import Engine, JobEvent
 from takestock.core.library import MediaLibrary
 from takestock.core.paths import DataPaths, data_paths
-from takestock.core.secrets import CredentialStore
+from takestock.core.secrets import CredentialStore, check_secret_text, env_var
 from takestock.core.store import Store, open_store
+from takestock.core.validation import check_base_url
 from takestock.core.vendor import VendorAdapter
 from takestock.vendors import build_adapters
 
@@ -40,14 +43,32 @@ class Services:
         if not raw:
             return None
         try:
-            return max(0.0, float(raw))
+            value = float(raw)
         except ValueError:
-            raise ValueError(f"TAKESTOCK_POLL_INTERVAL must be seconds, not {raw!r}") from None
+            value = math.nan
+        if not math.isfinite(value) or not 0 <= value <= 3600:
+            raise InvalidInput(
+                "TAKESTOCK_POLL_INTERVAL", f"must be seconds between 0 and 3600, not {raw!r}"
+            )
+        return value
+
+    def check_settings(self) -> None:
+        """Refuse malformed settings from the environment before any work starts."""
+        self.poll_interval()
+        for vendor in self.catalog:
+            name = f"{vendor.env_prefix}_BASE_URL"
+            if self.environ.get(name):
+                check_base_url(self.environ[name], name)
+            for field in vendor.secrets:
+                value = self.environ.get(env_var(vendor.id, field), "").strip()
+                if value:
+                    check_secret_text(value, env_var(vendor.id, field))
 
     def engine(
         self, *, store: Store | None = None, on_change: Callable[[JobEvent], None] | None = None
     ) -> Engine:
         """An engine; pass a ``store`` opened on the thread that will run it."""
+        self.check_settings()
         return Engine(
             store or self.store,
             self.library,
@@ -66,7 +87,17 @@ class Services:
         return open_store(self.paths.database)
 
     def close(self) -> None:
-        self.store.close()
+        """Close the library and stop the adapters' helpers (the sandbox's render
+        processes), so no worker pool is left for the interpreter to collect at exit,
+        when ``concurrent.futures`` can no longer clean up after itself."""
+        try:
+            # Duck-typed: only a registry that keeps built adapters can close them
+            # without building the others.
+            closer = getattr(self.adapters, "close", None)
+            if callable(closer):
+                closer()
+        finally:
+            self.store.close()
 
 
 def open_services(environ: Mapping[str, str] | None = None, *, gui: bool = False) -> Services:

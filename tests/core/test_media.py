@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from takestock.core.errors import MediaError
-from takestock.core.media import MediaInfo, is_video, poster_frame, probe
+from takestock.core.media import MediaInfo, check_decodes, is_video, poster_frame, probe
 from takestock.vendors.sandbox_render import render_clip
 
 
@@ -220,15 +220,23 @@ def test_is_video(clips: dict[str, Path]) -> None:
     assert is_video(clips["silent"])
 
 
-def test_probe_takes_about_ten_milliseconds(clips: dict[str, Path]) -> None:
-    # A guard against decoding by accident (that costs ~100 ms here), not a benchmark.
-    import time
+def test_probe_reads_headers_and_check_decodes_reads_a_picture(tmp_path: Path) -> None:
+    # probe must not decode (it runs on every import and download); check_decodes
+    # must. A file whose index is whole but whose pictures are zeroed tells them apart,
+    # without timing anything.
+    from tests.e2e.test_bad_input import _damaged_mp4
 
-    probe(clips["audio"])
-    started = time.perf_counter()
-    for _ in range(10):
-        probe(clips["audio"])
-    assert (time.perf_counter() - started) / 10 < 0.1
+    damaged = _damaged_mp4(tmp_path / "zeroed.mp4")
+    info = probe(damaged)
+    assert (info.width, info.height) == (64, 36)
+    with pytest.raises(MediaError, match="no picture could be decoded") as refused:
+        check_decodes(damaged)
+    assert "zeroed.mp4" in refused.value.message
+
+
+def test_check_decodes_accepts_a_whole_clip(clips: dict[str, Path]) -> None:
+    for path in clips.values():
+        check_decodes(path)
 
 
 # poster_frame ------------------------------------------------------------------

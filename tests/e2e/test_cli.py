@@ -212,7 +212,7 @@ def test_import_existing_files(home, tmp_path):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     result = takestock("import", str(text))
-    assert result.returncode == 3
+    assert result.returncode == 2  # invalid input: the file is not a video
     assert "notes.mp4" in result.stderr
 
 

@@ -8,7 +8,9 @@ Nothing here is a constant in code: vendors change models and prices every few m
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +28,8 @@ __all__ = [
     "PriceRule",
     "VendorSpec",
     "load_catalog",
+    "override_problem",
+    "read_overrides",
 ]
 
 OVERRIDES_FILE = "catalog-overrides.json"
@@ -142,7 +146,14 @@ class VendorSpec:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
+    """Attributes:
+    vendors: vendor id → its spec.
+    warnings: problems with the user's override file, which was then left out
+        (each names the file and the path inside it); the faces show them.
+    """
+
     vendors: Mapping[str, VendorSpec]
+    warnings: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[VendorSpec]:
         return iter(self.vendors.values())
@@ -316,8 +327,7 @@ def _apply_overrides(raw_vendors: dict[str, Any], overrides: Mapping[str, Any]) 
         raw_vendors[vendor_id] = merged
 
 
-def load_catalog(overrides_path: Path | None = None) -> Catalog:
-    """The shipped catalog with the user's overrides, if any, merged over it."""
+def _shipped_raw() -> dict[str, Any]:
     raw_vendors: dict[str, Any] = {}
     for name, text in shipped_catalog_files():
         try:
@@ -325,26 +335,198 @@ def load_catalog(overrides_path: Path | None = None) -> Catalog:
         except json.JSONDecodeError as exc:
             raise CatalogError(f"shipped catalog {name} is not valid JSON: {exc}") from exc
         raw_vendors[data["id"]] = data
-    if overrides_path is not None and overrides_path.exists():
-        try:
-            overrides = json.loads(overrides_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CatalogError(
-                f"{overrides_path} could not be read ({exc}). Fix or remove it; "
-                "the shipped catalog is used without it."
-            ) from exc
+    return raw_vendors
+
+
+def read_overrides(overrides_path: Path) -> dict[str, Any]:
+    """The override file's content, checked; CatalogError naming the file and the path
+    inside it (``sandbox.models.sandbox-v1.durations``) when it cannot be used."""
+    try:
+        text = overrides_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"{overrides_path} could not be read: it is not UTF-8 text (byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise CatalogError(f"{overrides_path} could not be read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{overrides_path} could not be read (not JSON: {exc})") from None
+    except RecursionError:
+        raise CatalogError(f"{overrides_path} could not be read (nested too deeply)") from None
+    problem = override_problem(data)
+    if problem is not None:
+        where, what = problem
+        raise CatalogError(f"{overrides_path}: {where or 'the top level'} {what}")
+    assert isinstance(data, dict)
+    return data
+
+
+def load_catalog(overrides_path: Path | None = None) -> Catalog:
+    """The shipped catalog with the user's overrides, if any, merged over it.
+
+    An override file that cannot be used is left out whole, and the reason kept in
+    :attr:`Catalog.warnings`: every command still works on the shipped catalog.
+    """
+    shipped = _shipped_raw()
+    if overrides_path is None or not overrides_path.exists():
+        return Catalog({vid: parse_vendor(raw) for vid, raw in shipped.items()})
+    try:
+        return _catalog_with(shipped, read_overrides(overrides_path), overrides_path)
+    except CatalogError as exc:
+        warning = (
+            f"{exc.message}. It is left out; Takestock uses its shipped catalog until it is fixed."
+        )
+    return Catalog({vid: parse_vendor(raw) for vid, raw in shipped.items()}, (warning,))
+
+
+def _catalog_with(shipped: dict[str, Any], overrides: dict[str, Any], path: Path) -> Catalog:
+    """The catalog with ``overrides`` applied; CatalogError naming ``path`` if they do
+    not make a valid catalog."""
+    try:
+        raw_vendors = copy.deepcopy(shipped)
         _apply_overrides(raw_vendors, overrides)
-    return Catalog({vid: parse_vendor(raw) for vid, raw in raw_vendors.items()})
+        return Catalog({vid: parse_vendor(raw) for vid, raw in raw_vendors.items()})
+    except CatalogError as exc:
+        raise CatalogError(f"{path}: {exc.message.removeprefix('catalog ')}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        raise CatalogError(f"{path} could not be applied ({type(exc).__name__}: {exc})") from None
 
 
 def save_override(overrides_path: Path, vendor_id: str, model_id: str, **fields: Any) -> None:
     """Record a change to one model in the user's overrides (e.g. ``status="retired"``)."""
-    try:
-        data = json.loads(overrides_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if overrides_path.exists():
+        try:
+            data = read_overrides(overrides_path)
+        except CatalogError as exc:
+            # Writing into a file we cannot read would lose what the user put there.
+            raise InvalidInput(OVERRIDES_FILE, f"{exc.message}; fix or remove it first") from None
+    else:
         data = {}
     models = data.setdefault(vendor_id, {}).setdefault("models", {})
     models.setdefault(model_id, {}).update(fields)
     tmp = overrides_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, overrides_path)
+
+
+# ------------------------------------------------------------ override checks
+
+_MAX_DEPTH = 32
+_STR, _BOOL, _DICT = "a string", "true or false", "an object"
+_STRS, _NUM, _INT = "a list of strings", "a number", "a whole number"
+
+
+def _kind_problem(value: Any, kind: str) -> str | None:
+    """Why ``value`` is not of ``kind``, or None."""
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    ok = {
+        _STR: isinstance(value, str),
+        _BOOL: isinstance(value, bool),
+        _DICT: isinstance(value, dict),
+        _STRS: isinstance(value, list) and all(isinstance(v, str) for v in value),
+        _NUM: number(value),
+        _INT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        "a number or null": value is None or number(value),
+        "a list of positive numbers": isinstance(value, list)
+        and all(number(v) and v > 0 for v in value),
+        "an object of whole numbers": isinstance(value, dict)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()),
+        "an object of strings": isinstance(value, dict)
+        and all(isinstance(v, str) for v in value.values()),
+        "a list of lists of strings": isinstance(value, list)
+        and all(isinstance(o, list) and all(isinstance(v, str) for v in o) for o in value),
+        "a list of price rules": isinstance(value, list)
+        and all(
+            isinstance(r, dict)
+            and isinstance(r.get("match", {}), dict)
+            and all(number(r.get(k, 0)) for k in ("per_take", "per_second"))
+            for r in value
+        ),
+        "two numbers": isinstance(value, list) and len(value) == 2 and all(map(number, value)),
+    }[kind]
+    return None if ok else f"must be {kind}, not {json.dumps(value)[:40]}"
+
+
+_MODEL_TYPES = {
+    "id": _STR, "label": _STR, "status": _STR, "status_note": _STR, "modes": _STRS,
+    "durations": "a list of positive numbers", "default_duration": _NUM,
+    "resolutions": "an object of whole numbers", "default_resolution": _STR,
+    "aspects": _STRS, "default_aspect": _STR, "audio": _BOOL, "seed": _BOOL,
+    "negative_prompt": _BOOL, "prompt_max_chars": _INT, "negative_max_chars": _INT,
+    "image": _DICT, "price": "a list of price rules", "extra": _DICT,
+}  # fmt: skip
+_IMAGE_TYPES = {
+    "formats": _STRS, "max_bytes": _INT, "min_side": _INT, "max_side": _INT,
+    "aspect_range": "two numbers",
+}  # fmt: skip
+_VENDOR_TYPES = {
+    "id": _STR, "name": _STR, "as_of": _STR, "source": _STR,
+    "base_urls": "an object of strings", "unit": _STR, "money_per_unit": "a number or null",
+    "currency": _STR, "secrets": _STRS, "auth_options": "a list of lists of strings",
+    "sandbox": _BOOL, "concurrency": _INT, "poll_interval_s": _NUM,
+    "max_poll_interval_s": _NUM, "models": _DICT, "plans": _DICT, "extra": _DICT,
+}  # fmt: skip
+
+
+def _too_deep(value: Any, depth: int = 0) -> bool:
+    if depth > _MAX_DEPTH:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(v, depth + 1) for v in value)
+    return False
+
+
+def _fields_problem(
+    raw: Mapping[str, Any], types: Mapping[str, str], where: str
+) -> tuple[str, str] | None:
+    for key, value in raw.items():
+        path = f"{where}.{key}"
+        if key not in types:
+            return path, "is not a known key"
+        if value is None:
+            continue  # null removes the key (see _merge)
+        problem = _kind_problem(value, types[key])
+        if problem:
+            return path, problem
+        if key == "status" and value not in MODEL_STATUSES:
+            return path, f"must be one of {', '.join(MODEL_STATUSES)}"
+        if key == "image":
+            found = _fields_problem(value, _IMAGE_TYPES, path)
+            if found:
+                return found
+    return None
+
+
+def override_problem(data: Any) -> tuple[str, str] | None:
+    """The first problem of an override document: (dotted path, what is wrong), or None."""
+    if not isinstance(data, dict):
+        return "", f"must be an object of vendors, not {type(data).__name__}"
+    if _too_deep(data):
+        return "", f"is nested more than {_MAX_DEPTH} levels deep"
+    for vendor_id, over in data.items():
+        if vendor_id.startswith("_"):
+            continue  # room for comments
+        if not isinstance(over, dict):
+            return vendor_id, f"must be an object, not {json.dumps(over)[:40]}"
+        vendor_fields = {k: v for k, v in over.items() if k != "models"}
+        found = _fields_problem(vendor_fields, _VENDOR_TYPES, vendor_id)
+        if found:
+            return found
+        models = over.get("models", {})
+        if not isinstance(models, dict):
+            return f"{vendor_id}.models", "must be an object of model id → fields"
+        for model_id, fields in models.items():
+            path = f"{vendor_id}.models.{model_id}"
+            if not isinstance(fields, dict):
+                return path, f"must be an object, not {json.dumps(fields)[:40]}"
+            found = _fields_problem(fields, _MODEL_TYPES, path)
+            if found:
+                return found
+    return None

@@ -17,7 +17,7 @@ from PIL import Image, ImageOps
 
 from takestock.core.catalog import ImageLimits
 from takestock.core.errors import InvalidInput
-from takestock.core.validation import check_image
+from takestock.core.validation import check_image, open_image_file
 
 __all__ = ["PreparedImage", "prepare_image"]
 
@@ -72,7 +72,7 @@ def prepare_image(path: Path, limits: ImageLimits, *, field: str = "image") -> P
     formats = [f for f in limits.formats if f in _PIL_NAME]
     if not formats:
         raise InvalidInput(field, "this model takes no images")
-    with Image.open(path) as original:
+    with open_image_file(facts.path, field) as original:
         # EXIF tag 0x0112 is the orientation; 1 means already upright.
         rotated = original.getexif().get(0x0112, 1) != 1
         upright = ImageOps.exif_transpose(original)
@@ -83,7 +83,7 @@ def prepare_image(path: Path, limits: ImageLimits, *, field: str = "image") -> P
             and fits_pixels
             and facts.size_bytes <= limits.max_bytes
         ):
-            return PreparedImage(path.read_bytes(), facts.format, facts.width, facts.height)
+            return PreparedImage(facts.path.read_bytes(), facts.format, facts.width, facts.height)
         image = upright.copy()
     if not fits_pixels:
         image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)

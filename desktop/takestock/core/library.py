@@ -1,7 +1,7 @@
 """The media store: video files kept by content under ``media/ab/abcdef….ext``.
 
 A file enters only whole and checked: it is probed (a readable video with a duration),
-hashed, and renamed into place in one step. Files in progress live in
+its first picture decoded, hashed, and renamed into place in one step. Files in progress live in
 ``media/.incoming`` and never appear in the library.
 """
 
@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from takestock.core.media import MediaInfo, probe
+from takestock.core.media import MediaInfo, check_decodes, probe
 from takestock.core.paths import DataPaths
 
 __all__ = ["MediaLibrary", "StoredMedia", "sha256_of"]
@@ -25,6 +25,7 @@ class StoredMedia:
     sha256: str
     path: Path
     info: MediaInfo
+    new: bool = True
 
 
 def sha256_of(path: Path) -> str:
@@ -53,15 +54,18 @@ class MediaLibrary:
 
         With ``move`` the source is consumed (downloads); otherwise it is copied
         (imports of the user's own files, which stay where they are).
+        ``StoredMedia.new`` says whether this call put the file there (so a caller whose
+        record then fails can take it out again without touching another take's file).
         """
         info = probe(source)
+        check_decodes(source)
         sha = sha256_of(source)
         target = self.target_for(sha, suffix.lower())
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             if move:
                 source.unlink()
-            return StoredMedia(sha, target, info)
+            return StoredMedia(sha, target, info, new=False)
         if move:
             os.replace(source, target)
         else:

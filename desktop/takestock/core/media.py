@@ -25,7 +25,11 @@ from PIL import Image
 
 from takestock.core.errors import MediaError
 
-__all__ = ["MediaInfo", "is_video", "poster_frame", "probe"]
+__all__ = ["MediaInfo", "check_decodes", "is_video", "poster_frame", "probe"]
+
+#: Packets read looking for a first picture before a file is called undecodable; far
+#: past any real stream's first keyframe, and still a few milliseconds.
+_DECODE_PACKETS = 120
 
 # Demuxers that FFmpeg offers for still images and text art: they open fine and even
 # report a one-frame "video" stream, but such a file is not a take.
@@ -101,6 +105,33 @@ def probe(path: Path) -> MediaInfo:
             audio_codec=audio.codec_context.name if audio is not None else None,
             size_bytes=path.stat().st_size,
         )
+
+
+def check_decodes(path: Path) -> None:
+    """Decode the first picture of ``path``: a file whose header and index are fine
+    can still hold no picture (its data cut out or overwritten), and must not become a
+    take. Costs one frame's decode.
+
+    Raises:
+        MediaError: as :func:`probe`, or when no picture can be decoded.
+    """
+    path = Path(path)
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        for seen, packet in enumerate(container.demux(stream), 1):
+            try:
+                if packet.decode():
+                    return
+            except av.FFmpegError:
+                pass  # a damaged packet; a later keyframe may still decode
+            if seen >= _DECODE_PACKETS:
+                break
+        try:
+            if stream.codec_context.decode(None):  # frames the decoder still holds
+                return
+        except av.FFmpegError:
+            pass
+    raise MediaError(f"{path.name}: no picture could be decoded (the video data is damaged).")
 
 
 def is_video(path: Path) -> bool:

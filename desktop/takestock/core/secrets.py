@@ -50,6 +50,7 @@ __all__ = [
     "SERVICE",
     "CredentialStore",
     "SecretSource",
+    "check_secret_text",
     "env_var",
     "mask",
 ]
@@ -295,6 +296,24 @@ class CredentialStore:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def check_secret_text(secret: str, field: str) -> str:
+    """``secret`` if every character is printable ASCII, as vendors' keys are and as
+    HTTP headers need; else InvalidInput naming the position, never the key.
+
+    The keyring itself holds any text; this is asked where a key comes in for a vendor
+    (``takestock keys set``, the environment) so a key no vendor could take is refused
+    before a job is recorded, not found out when its request cannot be encoded.
+    """
+    for index, char in enumerate(secret):
+        if not " " < char < "\x7f":
+            raise InvalidInput(
+                field,
+                f"character {index + 1} of the key is not a printable ASCII character "
+                "(a key is letters, digits and punctuation); nothing was stored or sent",
+            )
+    return secret
 
 
 def _check_names(vendor_id: str, account: str, *fields: str) -> None:

@@ -9,6 +9,8 @@ is taken under ``backups/``.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,9 +21,108 @@ from typing import Any
 from takestock.core.errors import StoreError
 from takestock.core.migrations import MIGRATIONS
 
-__all__ = ["SCHEMA_VERSION", "Store", "open_store"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "DiskFull",
+    "FolderNotWritable",
+    "StorageFault",
+    "Store",
+    "open_store",
+    "storage_fault",
+]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# SQLite's primary result codes (the low byte of ``sqlite_errorcode``).
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR = 3, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+
+class StorageFault(StoreError):
+    """The computer refused a write (full disk, read-only folder, no permission): the
+    library itself is intact, and the same command works once the cause is fixed."""
+
+    title = "Cannot write to the data folder"
+    kind = "storage"
+
+
+class DiskFull(StorageFault):
+    title = "Disk full"
+    kind = "disk_full"
+
+
+class FolderNotWritable(StorageFault):
+    title = "Data folder is read-only"
+    kind = "read_only"
+
+
+def _folder_state(folder: Path) -> str | None:
+    """ "full", "read_only" or None, from what the file system reports now."""
+    try:
+        vfs = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        return None
+    if vfs.f_flag & getattr(os, "ST_RDONLY", 1):
+        return "read_only"
+    if vfs.f_bavail == 0 or vfs.f_favail == 0:
+        return "full"
+    if not os.access(folder, os.W_OK):
+        return "read_only"
+    return None
+
+
+def storage_fault(exc: BaseException, where: Path) -> StorageFault | None:
+    """The true cause of ``exc`` when the disk or the folder refused, else None.
+
+    ``where`` is the file or folder being written (its folder is examined). A full disk
+    and a read-only folder are told apart from damage: only a file that fails its
+    integrity check is called damaged, since the advice for damage (restore a backup)
+    would replace a healthy library with an older one.
+    """
+    folder = where if where.is_dir() else where.parent
+    state: str | None = None
+    if isinstance(exc, OSError):
+        code = exc.errno
+        if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            state = "full"
+        elif code == errno.EROFS:
+            state = "read_only"
+        elif code in (errno.EACCES, errno.EPERM):
+            state = "denied"
+        else:
+            return None
+    elif isinstance(exc, sqlite3.Error):
+        primary = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if primary == _SQLITE_FULL or "disk is full" in str(exc):
+            state = "full"
+        elif primary in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_IOERR, _SQLITE_CANTOPEN):
+            # An I/O error or a refused open is often a full disk (the WAL's shared
+            # memory cannot grow) or a read-only mount; ask the file system which.
+            state = _folder_state(folder) or ("read_only" if primary == _SQLITE_READONLY else None)
+            if state is None and primary == _SQLITE_PERM:
+                state = "denied"
+        if state is None:
+            return None
+    else:
+        return None
+    if state == "full":
+        return DiskFull(
+            f"The disk holding {folder} is full: Takestock cannot write there. Nothing in "
+            "the library was changed or lost; free some space and run the command again."
+        )
+    if state == "read_only":
+        return FolderNotWritable(
+            f"The data folder {folder} is read-only (a read-only disk or mount, or its "
+            "permissions): Takestock cannot write there. Nothing in the library was "
+            "changed; make the folder writable, or set TAKESTOCK_HOME to a writable "
+            "folder, and run the command again."
+        )
+    return StorageFault(
+        f"Permission denied writing in {folder}. Nothing in the library was changed; give "
+        "your user write access to it (or set TAKESTOCK_HOME to a folder you own) and run "
+        "the command again.",
+        title="No permission to write the data folder",
+    )
 
 
 class Store:
@@ -83,10 +184,20 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _is_damage(exc: sqlite3.Error) -> bool:
+    primary = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return True
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
     except sqlite3.DatabaseError as exc:
+        if not _is_damage(exc):
+            raise  # the disk or the folder refused: said as such by open_store
         problems = [str(exc)]
     if problems != ["ok"]:
         raise StoreError(
@@ -137,7 +248,12 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 def open_store(path: Path) -> Store:
     """Open (creating if needed) the library at ``path``, checked and migrated."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_fault(exc, path.parent) or StoreError(
+            f"The folder for the library {path.parent} cannot be made: {exc.strerror}."
+        ) from exc
     fresh = not path.exists()
     try:
         conn = _connect(path)
@@ -148,10 +264,14 @@ def open_store(path: Path) -> Store:
             raise StoreError(f"{path}: SQLite refused WAL mode (got {mode!r}).")
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
+        fault = storage_fault(exc, path)
+        if fault is not None:
+            raise fault from exc
+        damaged = isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc)
         raise StoreError(
             f"The library database {path} could not be opened: {exc}. "
             "Takestock has not changed it.",
-            title="Library database damaged",
+            title="Library database damaged" if damaged else "Library database problem",
         ) from exc
     return Store(conn, path)

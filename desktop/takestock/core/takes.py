@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from takestock.core.errors import InvalidInput
+from takestock.core.errors import InvalidInput, MediaError, TakestockError
 from takestock.core.library import MediaLibrary, StoredMedia
 from takestock.core.prompts import find_or_create_adhoc
 from takestock.core.store import Store
+from takestock.core.validation import regular_file
 
 __all__ = [
     "VERDICTS",
@@ -23,6 +24,7 @@ __all__ = [
     "TakeFilter",
     "count_takes",
     "get_take",
+    "import_each",
     "import_files",
     "insert_take",
     "iter_takes",
@@ -477,6 +479,10 @@ def rate_takes(
         raise InvalidInput("verdict", f"must be one of {', '.join(VERDICTS)}")
     if stars is not None and not 0 <= stars <= 5:
         raise InvalidInput("stars", "must be 1 to 5 (0 clears them)")
+    for take_id in take_ids:
+        # SQLite integers are 64-bit: a larger id names no take (and cannot be bound).
+        if isinstance(take_id, bool) or not 1 <= take_id <= 2**63 - 1:
+            raise InvalidInput("take", f"{take_id} is not a take id")
     sets: list[str] = ["rated_at = ?"]
     params: list[Any] = [time.time()]
     if verdict is not None:
@@ -499,6 +505,67 @@ def rate_takes(
             store.execute(f"UPDATE take SET {', '.join(sets)} WHERE id = ?", (*params, take_id))
 
 
+def import_each(
+    store: Store,
+    library: MediaLibrary,
+    paths: Sequence[Path],
+    *,
+    vendor: str = "unknown",
+    model: str = "unknown",
+    prompt: str | None = None,
+) -> tuple[list[int], list[tuple[Path, TakestockError]]]:
+    """Import videos made elsewhere, each file on its own: a readable video becomes a
+    take (file and row together), any other file is refused and leaves nothing behind.
+
+    Returns the new take ids and the refused files with the reason.
+    """
+    ids: list[int] = []
+    refused: list[tuple[Path, TakestockError]] = []
+    for path in paths:
+        try:
+            ids.append(_import_one(store, library, path, vendor, model, prompt))
+        except (InvalidInput, MediaError) as exc:
+            refused.append((path, exc))
+    return ids, refused
+
+
+def _import_one(
+    store: Store,
+    library: MediaLibrary,
+    path: Path,
+    vendor: str,
+    model: str,
+    prompt: str | None,
+) -> int:
+    source = regular_file(path, "path")
+    media = library.ingest(source, move=False, suffix=source.suffix or ".mp4")
+    try:
+        with store.tx():
+            request_id: int | None = None
+            if prompt:
+                version = find_or_create_adhoc(store, prompt)
+                cur = store.execute(
+                    "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (version.id, version.text, json.dumps({"prompt": version.text}), time.time()),
+                )
+                request_id = cur.lastrowid
+            return insert_take(
+                store,
+                media,
+                library.root,
+                vendor=vendor,
+                model=model,
+                request_id=request_id,
+                source="imported",
+                original_name=source.name,
+            )
+    except BaseException:
+        if media.new:  # ours alone: no take points at it
+            media.path.unlink(missing_ok=True)
+        raise
+
+
 def import_files(
     store: Store,
     library: MediaLibrary,
@@ -508,36 +575,8 @@ def import_files(
     model: str = "unknown",
     prompt: str | None = None,
 ) -> list[int]:
-    """Import videos made elsewhere (a vendor's website); every file is checked first.
-
-    Either all files are imported or none: a file that is not a readable video stops
-    the import before anything is recorded.
-    """
-    stored: list[tuple[Path, StoredMedia]] = []
-    for path in paths:
-        if not path.is_file():
-            raise InvalidInput("path", f"{path} is not a file")
-        stored.append((path, library.ingest(path, move=False, suffix=path.suffix or ".mp4")))
-    request_id: int | None = None
-    with store.tx():
-        if prompt:
-            version = find_or_create_adhoc(store, prompt)
-            cur = store.execute(
-                "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (version.id, version.text, json.dumps({"prompt": version.text}), time.time()),
-            )
-            request_id = cur.lastrowid
-        return [
-            insert_take(
-                store,
-                media,
-                library.root,
-                vendor=vendor,
-                model=model,
-                request_id=request_id,
-                source="imported",
-                original_name=path.name,
-            )
-            for path, media in stored
-        ]
+    """:func:`import_each`, raising the first refusal once the good files are in."""
+    ids, refused = import_each(store, library, paths, vendor=vendor, model=model, prompt=prompt)
+    if refused:
+        raise refused[0][1]
+    return ids
