@@ -36,6 +36,7 @@ __all__ = [
     "count_request",
     "describe",
     "never_left",
+    "proves_unsent",
     "requests_sent",
 ]
 
@@ -105,8 +106,12 @@ def never_left(exc: BaseException, requests: int) -> bool:
 
     ``requests`` is how many requests the client's hook saw leave for the transport.
     """
-    if requests == 0:
-        return True
+    return requests == 0 or proves_unsent(exc)
+
+
+def proves_unsent(exc: BaseException) -> bool:
+    """Whether ``exc`` itself proves nothing was sent (whatever the hook counted): an
+    unsupported scheme or a connection that never opened, anywhere in its chain."""
     return any(isinstance(link, _NEVER_LEFT) for link in _chain(exc))
 
 

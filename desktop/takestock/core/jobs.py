@@ -37,7 +37,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -77,6 +76,7 @@ from takestock.core.job_rows import (
 )
 from takestock.core.library import MediaLibrary, StoredMedia
 from takestock.core.logs import redact, register_secret
+from takestock.core.lost_creates import CreateFingerprint, FindsByFingerprint
 from takestock.core.model_refresh import apply_listing
 from takestock.core.pricing import estimate_from_catalog, prices_by_plan
 from takestock.core.store import Store
@@ -87,10 +87,12 @@ from takestock.core.vendor import (
     Estimate,
     GenerationRequest,
     ResultRef,
+    TaskHandle,
     TaskState,
     TaskStatus,
     VendorAdapter,
 )
+from takestock.core.vendor_address import base_url_for
 from takestock.core.vendor_silence import NOT_ANSWERING, Silence
 from takestock.core.vendor_slots import VendorSlots
 
@@ -534,7 +536,10 @@ class Engine:
         if not driving.holds_slot:
             await slots.acquire()
             driving.holds_slot = True
-        if not self._transition(job.id, "queued", "submitting", attempts=job.attempts + 1):
+        # submitted_at: when the create left, for finding it again if its answer is lost.
+        if not self._transition(
+            job.id, "queued", "submitting", attempts=job.attempts + 1, submitted_at=self._clock()
+        ):
             return
         adapter = self.adapters.get(job.vendor)
         driving.create_left = False
@@ -546,7 +551,7 @@ class Engine:
                 ctx = self._context(job)
                 handle = await adapter.submit(ctx, request, job.client_request_id)
             except (TakestockError, httpx.TransportError) as exc:
-                await self._submit_refused(job, driving, exc, sent[0])
+                await self._submit_refused(job, driving, exc)
                 return
             except Exception as exc:
                 if faults.never_left(exc, sent[0]):
@@ -569,7 +574,7 @@ class Engine:
             error_kind=None,
         )
 
-    async def _submit_refused(self, job: Job, driving: _Driving, exc: Exception, sent: int) -> None:
+    async def _submit_refused(self, job: Job, driving: _Driving, exc: Exception) -> None:
         """A create that raised one of the errors vendors raise: what it means."""
         if isinstance(exc, RateLimited):
             # Refused before it was accepted: queue it again and wait as asked.
@@ -588,7 +593,7 @@ class Engine:
             )
             await self._release(job.vendor, driving)
         elif isinstance(exc, ConnectFailed) or (
-            isinstance(exc, AmbiguousCreate | httpx.TransportError) and faults.never_left(exc, sent)
+            isinstance(exc, AmbiguousCreate | httpx.TransportError) and faults.proves_unsent(exc)
         ):
             if isinstance(exc, ConnectFailed):
                 self._fail(job.id, exc, from_state="submitting")
@@ -629,7 +634,7 @@ class Engine:
             )
             return
         try:
-            handle = await adapter.find(self._context(job), job.client_request_id)
+            handle = await self._look_up(adapter, job)
         except LookupUnavailable as exc:
             self._transition(
                 job.id, "submitting", "unknown", error=exc.message, error_kind="unknown"
@@ -677,6 +682,25 @@ class Engine:
             error=None,
             error_kind=None,
         )
+
+    async def _look_up(self, adapter: VendorAdapter, job: Job) -> TaskHandle | None:
+        """Ask the vendor for the task our create made: by our id, or where the vendor
+        keeps none and this session did not send it, by the create's fingerprint."""
+        ctx = self._context(job)
+        try:
+            return await adapter.find(ctx, job.client_request_id)
+        except LookupUnavailable:
+            if not isinstance(adapter, FindsByFingerprint) or job.submitted_at is None:
+                raise
+        rows = self.store.all(
+            "SELECT vendor_task_id FROM job WHERE vendor = ? AND id != ?"
+            " AND vendor_task_id IS NOT NULL AND created_at >= ?",
+            (job.vendor, job.id, job.created_at - 86400),
+        )
+        fingerprint = CreateFingerprint(
+            self._request(job), job.submitted_at, frozenset(r[0] for r in rows)
+        )
+        return await adapter.find_by_fingerprint(ctx, fingerprint)
 
     async def _poll(self, job: Job, driving: _Driving) -> None:
         if not driving.holds_slot:
@@ -1112,13 +1136,7 @@ class Engine:
             row = self.store.one("SELECT * FROM account WHERE id = ?", (account_id,))
             if row is not None:
                 account_name, region, account_url = row["name"], row["region"], row["base_url"]
-        base_url = (
-            self.environ.get(f"{vendor.env_prefix}_BASE_URL")
-            or account_url
-            or vendor.base_url(region)
-        )
-        if base_url not in vendor.base_urls.values():
-            _check_base_url(vendor, base_url)
+        base_url = base_url_for(vendor, self.environ, account_url, region)
         key = (vendor.id, account_name)
         if key not in self._secrets:
             self._secrets[key] = resolve_secrets(self.credentials, vendor, account_name)
@@ -1281,24 +1299,6 @@ class Engine:
                 self.on_change(event)
             except Exception:
                 log.exception("a job-change listener failed")
-
-
-def _check_base_url(vendor: VendorSpec, url: str) -> None:
-    """Refuse an overridden address no request could be sent to, before any is tried."""
-    try:
-        parts = urlsplit(url)
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        problem = str(exc)
-    else:
-        if parts.scheme in ("http", "https") and parts.hostname:
-            return
-        problem = "it needs http:// or https:// and a host"
-    raise InvalidInput(
-        "base_url",
-        f"{vendor.name}'s address {url!r} is not usable ({problem}); fix "
-        f"{vendor.env_prefix}_BASE_URL or the account's base URL. Nothing was sent.",
-    )
 
 
 def _results_json(results: Sequence[ResultRef]) -> str:
