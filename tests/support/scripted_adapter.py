@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from takestock.core.catalog import VendorSpec
-from takestock.core.errors import GenerationFailed, Rejected, ResultExpired
+from takestock.core.errors import GenerationFailed, Rejected, ResultExpired, TransientError
 from takestock.core.http import AmbiguousCreate
 from takestock.core.vendor import (
     CallContext,
@@ -44,6 +44,8 @@ class Script:
     cost: float | None = None
     download: str = "ok"
     polls: int = 1
+    #: Polls the vendor leaves unanswered (HTTP 503) before it answers again.
+    silent: int = 0
 
 
 @dataclass
@@ -85,8 +87,11 @@ class ScriptedAdapter(BaseAdapter):
         if self.gate is not None:
             await self.gate.wait()
         task = self.tasks[handle.task_id]
-        task.polls += 1
         script = task.script
+        if script.silent > 0:
+            script.silent -= 1
+            raise TransientError("Generic Video answered HTTP 503", vendor=VENDOR_ID, status=503)
+        task.polls += 1
         if script.outcome == "raise":
             raise RuntimeError("the adapter broke reading the task")
         if task.polls <= script.polls or script.outcome == "hang":
