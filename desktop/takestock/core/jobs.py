@@ -510,7 +510,7 @@ class Engine:
         fails, keeping any charge reported. After the vendor's success (downloading):
         "charged, no output", which a retry can still fetch.
         """
-        if isinstance(exc, faults.NotSent):
+        if isinstance(exc, TakestockError):  # already worded for a person
             error: TakestockError = exc
         else:
             vendor = self.catalog.vendors.get(job.vendor)
