@@ -29,7 +29,16 @@ from typing import Any, NoReturn
 from takestock import __version__, cli_args, cli_credits, cli_export
 from takestock.core.claims import claim_kit
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
-from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
+from takestock.core.jobs import (
+    ACTIVE_STATES,
+    Engine,
+    Job,
+    JobEvent,
+    Target,
+    get_job,
+    get_jobs,
+    list_jobs,
+)
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import find_or_create_adhoc, render
 from takestock.core.secrets import check_secret_text
@@ -69,16 +78,21 @@ def _job_line(job: Job) -> str:
     if job.take_id:
         line += f" → take {job.take_id}"
     if job.charged_without_output:
-        line += f" [charged {job.cost_actual:g}, no output: takestock jobs claim-kit {job.id}]"
+        line += f" [charged {job.cost_actual:g}, no output: takestock jobs claim-kit {job.id}"
+        line += f"; or jobs retry {job.id} to fetch it again]" if job.fetchable_again else "]"
     elif job.manual and job.state == "running":
         line += " [waiting for the file from the vendor's site]"
+    if job.held_by is not None and job.held_by.pid != os.getpid():
+        line += f" [driven by {job.held_by.describe()}]"
     if job.error:
-        line += f"\n          {job.error}"
+        line += f"\n          {redact(job.error)}"
     return line
 
 
 def _job_json(services: Services, job: Job) -> dict[str, Any]:
     data = job.to_json()
+    if data.get("error"):
+        data["error"] = redact(data["error"])
     if job.take_id is not None:
         data["take"] = get_take(services.store, services.library.root, job.take_id).to_json()
     return data
@@ -158,6 +172,10 @@ def _request_from(args: argparse.Namespace) -> GenerationRequest:
 
 
 def _progress_printer(enabled: bool) -> Any:
+    """Prints a job's changes as they come, each distinct line once (a poll that
+    changes nothing the reader can see prints nothing)."""
+    last: dict[int, str] = {}
+
     def show(event: JobEvent) -> None:
         if not enabled:
             return
@@ -165,10 +183,34 @@ def _progress_printer(enabled: bool) -> Any:
         if event.progress is not None and event.state == "running":
             detail = f" {event.progress:.0%}"
         if event.error:
-            detail += f": {event.error}"
-        _say(f"  job {event.job_id}: {event.state}{detail}")
+            detail += f": {redact(event.error)}"
+        text = f"  job {event.job_id}: {event.state}{detail}"
+        if last.get(event.job_id) != text:
+            last[event.job_id] = text
+            _say(text)
 
     return show
+
+
+#: A ``--wait`` without ``--timeout`` says it is still waiting at most this often.
+STILL_WAITING_EVERY_S = 30.0
+
+
+def _still_waiting(services: Services, job_ids: Sequence[int]) -> str | None:
+    """One line on what the jobs still running wait for; None when none is active."""
+    waiting = [j for j in get_jobs(services.store, job_ids).values() if j.state in ACTIVE_STATES]
+    if not waiting:
+        return None
+    parts = []
+    for job in waiting[:5]:
+        why = job.state
+        if job.held_by is not None and job.held_by.pid != os.getpid():
+            why += f", driven by {job.held_by.describe()}"
+        elif job.error:
+            why += f": {redact(job.error.splitlines()[0])}"
+        parts.append(f"job {job.id} {why}")
+    more = f" (and {len(waiting) - 5} more)" if len(waiting) > 5 else ""
+    return f"Still waiting for {len(waiting)} job(s): {'; '.join(parts)}{more}"
 
 
 def _drive(
@@ -179,12 +221,34 @@ def _drive(
     wait: bool,
     timeout: float | None,
 ) -> bool:
-    """Run the engine; False when interrupted or timed out (jobs stay resumable)."""
-    try:
+    """Run the engine; False when interrupted or timed out (jobs stay resumable).
+
+    With ``wait``, a job another live process drives is watched until it ends (it is
+    named, with that process, first); without a timeout a still-waiting line comes at
+    most every :data:`STILL_WAITING_EVERY_S` seconds.
+    """
+    if wait:
+        for job in get_jobs(services.store, job_ids).values():
+            if job.held_by is not None and job.held_by.pid != os.getpid():
+                _say(f"  job {job.id}: driven by {job.held_by.describe()}; waiting for it")
+
+    async def run() -> None:
         until = "final" if wait else "submitted"
-        asyncio.run(asyncio.wait_for(engine.run(job_ids, until=until), timeout))
+        work = asyncio.ensure_future(engine.run(job_ids, until=until, wait_for_others=wait))
+        while wait and timeout is None and not work.done():
+            await asyncio.wait({work}, timeout=STILL_WAITING_EVERY_S)
+            line = None if work.done() else _still_waiting(services, job_ids)
+            if line:
+                _say(line)
+        await work
+
+    try:
+        asyncio.run(asyncio.wait_for(run(), timeout))
     except TimeoutError:
         _say(f"Stopped waiting after {timeout:g} s; resume with `takestock jobs resume --wait`.")
+        line = _still_waiting(services, job_ids)
+        if line:
+            _say(line)
         return False
     except KeyboardInterrupt:
         _say("Interrupted; the jobs are kept. Resume with `takestock jobs resume --wait`.")

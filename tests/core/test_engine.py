@@ -269,6 +269,8 @@ def test_a_truncated_download_fails_verification_and_leaves_nothing(kit):
     [job] = k.generate()
     assert job.state == "failed"
     assert job.error_kind == "download"
+    assert job.charged_without_output
+    assert job.fetchable_again
     assert "not a readable video" in job.error
     assert list_takes(k.store, k.paths.media) == []
     assert k.leftovers() == []

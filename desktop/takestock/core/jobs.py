@@ -16,6 +16,11 @@ Rules that protect the user's money:
   job ``unknown`` for the user to settle.
 - One process drives a job at a time: a job is claimed with an owner token naming the
   host and pid, and a claim whose process is gone is taken over on resume.
+- One bad job never stops the others: an unexpected exception in any step ends that job
+  (see ``core.faults``), and every state change is one compare-and-set
+  (:meth:`Engine._transition`), so a cancel racing a completion cannot undo it.
+- Every ending settles the job's hold exactly once (``core.settlement``), and every
+  vendor text kept on a job is redacted with the keys of its account first.
 """
 
 from __future__ import annotations
@@ -28,19 +33,19 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import httpx
 
-from takestock.core import credits
+from takestock.core import credits, faults, settlement
+from takestock.core.account_secrets import Credentials, resolve_secrets
 from takestock.core.catalog import (
     Catalog,
     ModelSpec,
     VendorSpec,
-    image_limits_from,
     save_override,
 )
 from takestock.core.errors import (
@@ -52,14 +57,27 @@ from takestock.core.errors import (
     ProtocolError,
     RateLimited,
     ResultExpired,
-    SecretsUnavailable,
     TakestockError,
     TransientError,
     VendorError,
 )
 from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
-from takestock.core.library import MediaLibrary
+from takestock.core.job_holders import claim_token, owner_alive, same_engine
+from takestock.core.job_rows import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    Job,
+    JobEvent,
+    get_job,
+    get_jobs,
+    job_ids,
+    list_jobs,
+)
+from takestock.core.library import MediaLibrary, StoredMedia
+from takestock.core.logs import redact, register_secret
+from takestock.core.lost_creates import CreateFingerprint, FindsByFingerprint
+from takestock.core.model_refresh import apply_listing
 from takestock.core.pricing import estimate_from_catalog, prices_by_plan
 from takestock.core.store import Store
 from takestock.core.takes import insert_take
@@ -74,10 +92,14 @@ from takestock.core.vendor import (
     TaskStatus,
     VendorAdapter,
 )
+from takestock.core.vendor_address import base_url_for
+from takestock.core.vendor_silence import NOT_ANSWERING, Silence
+from takestock.core.vendor_slots import VendorSlots
 
 __all__ = [
     "ACTIVE_STATES",
     "FINAL_STATES",
+    "Credentials",
     "Engine",
     "Job",
     "JobEvent",
@@ -93,24 +115,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-JobState = Literal[
-    "queued", "submitting", "running", "downloading", "done", "failed", "cancelled", "unknown"
-]
-FINAL_STATES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
-ACTIVE_STATES: frozenset[str] = frozenset({"queued", "submitting", "running", "downloading"})
-
 #: Consecutive unreadable poll answers before a job is failed rather than retried.
 MAX_PROTOCOL_ERRORS = 3
 #: Downloads that arrive but fail verification before a job is failed.
 MAX_DOWNLOAD_TRIES = 3
 #: Creates refused with "too many requests" before the job gives up.
 MAX_SUBMIT_ATTEMPTS = 20
-
-
-class Credentials(Protocol):
-    def secrets_for(
-        self, vendor_id: str, fields: Sequence[str], account: str = "default"
-    ) -> dict[str, str]: ...
+#: Unexpected exceptions one drive takes before it leaves a job as it is, resumable.
+MAX_ENGINE_FAULTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,159 +149,6 @@ class PlannedTake:
     vendor: VendorSpec
     model: ModelSpec
     estimate: Estimate
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    id: int
-    request_id: int
-    vendor: str
-    model: str
-    account_id: int | None
-    state: JobState
-    client_request_id: str
-    vendor_task_id: str | None
-    task_data: Mapping[str, Any]
-    vendor_state: str | None
-    progress: float | None
-    attempts: int
-    next_poll_at: float | None
-    results: tuple[ResultRef, ...]
-    estimate: Mapping[str, Any] | None
-    cost_actual: float | None
-    error_kind: str | None
-    error: str | None
-    created_at: float
-    submitted_at: float | None
-    finished_at: float | None
-    take_id: int | None = None
-    manual: bool = False
-
-    @property
-    def charged_without_output(self) -> bool:
-        """The vendor kept credits for a job that made nothing: a refund may be owed."""
-        return self.state == "failed" and bool(self.cost_actual)
-
-    @property
-    def handle(self) -> TaskHandle:
-        assert self.vendor_task_id is not None
-        return TaskHandle(self.vendor_task_id, self.task_data)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "request_id": self.request_id,
-            "state": self.state,
-            "vendor": self.vendor,
-            "model": self.model,
-            "client_request_id": self.client_request_id,
-            "vendor_task_id": self.vendor_task_id,
-            "vendor_state": self.vendor_state,
-            "progress": self.progress,
-            "attempts": self.attempts,
-            "estimate": dict(self.estimate) if self.estimate else None,
-            "cost_actual": self.cost_actual,
-            "error_kind": self.error_kind,
-            "error": self.error,
-            "take_id": self.take_id,
-            "manual": self.manual,
-            "charged_without_output": self.charged_without_output,
-            "created_at": self.created_at,
-            "submitted_at": self.submitted_at,
-            "finished_at": self.finished_at,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class JobEvent:
-    """What changed about a job; the GUI's bridge turns these into one Qt signal."""
-
-    job_id: int
-    state: str
-    progress: float | None = None
-    vendor_state: str | None = None
-    error: str | None = None
-    take_id: int | None = None
-
-
-_JOB_SELECT = "SELECT job.*, take.id AS take_id FROM job LEFT JOIN take ON take.job_id = job.id"
-
-
-def _job(row: Any) -> Job:
-    return Job(
-        id=row["id"],
-        request_id=row["request_id"],
-        vendor=row["vendor"],
-        model=row["model"],
-        account_id=row["account_id"],
-        state=row["state"],
-        client_request_id=row["client_request_id"],
-        vendor_task_id=row["vendor_task_id"],
-        task_data=json.loads(row["task_data"] or "{}"),
-        vendor_state=row["vendor_state"],
-        progress=row["progress"],
-        attempts=row["attempts"],
-        next_poll_at=row["next_poll_at"],
-        results=tuple(
-            ResultRef(r["url"], r.get("headers", {}), r.get("size"))
-            for r in json.loads(row["results"] or "[]")
-        ),
-        estimate=json.loads(row["estimate"]) if row["estimate"] else None,
-        cost_actual=row["cost_actual"],
-        error_kind=row["error_kind"],
-        error=row["error"],
-        created_at=row["created_at"],
-        submitted_at=row["submitted_at"],
-        finished_at=row["finished_at"],
-        take_id=row["take_id"],
-        manual=bool(row["manual"]),
-    )
-
-
-def get_job(store: Store, job_id: int) -> Job:
-    row = store.one(_JOB_SELECT + " WHERE job.id = ?", (job_id,))
-    if row is None:
-        raise InvalidInput("job", f"no job {job_id}")
-    return _job(row)
-
-
-def list_jobs(
-    store: Store, *, states: Iterable[str] | None = None, request_id: int | None = None
-) -> list[Job]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if states is not None:
-        wanted = list(states)
-        clauses.append(f"job.state IN ({', '.join('?' * len(wanted))})")
-        params += wanted
-    if request_id is not None:
-        clauses.append("job.request_id = ?")
-        params.append(request_id)
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    return [_job(r) for r in store.all(_JOB_SELECT + where + " ORDER BY job.id", params)]
-
-
-def job_ids(store: Store, *, states: Iterable[str] | None = None) -> list[int]:
-    """Ids of the jobs in ``states`` (every job when None), newest first."""
-    if states is None:
-        return [r[0] for r in store.all("SELECT id FROM job ORDER BY id DESC")]
-    wanted = list(states)
-    rows = store.all(
-        f"SELECT id FROM job WHERE state IN ({', '.join('?' * len(wanted))}) ORDER BY id DESC",
-        wanted,
-    )
-    return [r[0] for r in rows]
-
-
-def get_jobs(store: Store, ids: Iterable[int]) -> dict[int, Job]:
-    """The jobs with these ids, by id (one query; missing ids are left out)."""
-    wanted = list(dict.fromkeys(ids))
-    out: dict[int, Job] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = store.all(_JOB_SELECT + f" WHERE job.id IN ({', '.join('?' * len(chunk))})", chunk)
-        out.update((r["id"], _job(r)) for r in rows)
-    return out
 
 
 def check_and_price(
@@ -324,79 +183,6 @@ def check_and_price(
     return estimate
 
 
-def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) -> dict[str, str]:
-    """The vendor's secrets, asking no more than one complete set requires.
-
-    Auth options are tried in order, so a set fully given in the environment never needs
-    the keyring (scripts and CI have none). Once a set is complete, the vendor's other
-    fields are added where they can be had (some models need them), never at the cost
-    of an error. When no set is complete, what was found is returned for the caller to
-    name what is missing.
-    """
-    if not vendor.secrets:
-        return {}
-
-    def ask(fields: Sequence[str]) -> dict[str, str]:
-        # A blank secret is no secret: sent, it would fail in ways that look like faults.
-        got = credentials.secrets_for(vendor.id, fields, account)
-        return {k: v.strip() for k, v in got.items() if v.strip()}
-
-    found: dict[str, str] = {}
-    keyring_problem: SecretsUnavailable | None = None
-    for option in vendor.auth_options or (vendor.secrets,):
-        try:
-            found |= ask([f for f in option if f not in found])
-        except SecretsUnavailable as exc:
-            # This option needs the keyring; a later one may be in the environment.
-            keyring_problem = keyring_problem or exc
-            continue
-        if set(option) <= set(found):
-            rest = [f for f in vendor.secrets if f not in found]
-            if rest:
-                with suppress(SecretsUnavailable):
-                    found |= ask(rest)
-            return found
-    if keyring_problem is not None:
-        raise keyring_problem
-    return found
-
-
-class _VendorSlots:
-    """How many of a vendor's tasks may run at once (its concurrency limit)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self.in_use = 0
-        self._changed = asyncio.Condition()
-
-    async def acquire(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.in_use < self.limit)
-            self.in_use += 1
-
-    def occupy(self) -> None:
-        """Count a task the vendor already runs (a resumed job) without waiting."""
-        self.in_use += 1
-
-    async def release(self) -> None:
-        async with self._changed:
-            self.in_use -= 1
-            self._changed.notify_all()
-
-
-def _owner_alive(owner: str, host: str) -> bool:
-    owner_host, _, rest = owner.partition(":")
-    if owner_host != host:
-        return True  # another machine's claim (a shared folder): never steal it
-    try:
-        os.kill(int(rest.split(":", 1)[0]), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError):
-        return True
-    return True
-
-
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -410,6 +196,11 @@ class _Driving:
     download_tries: int = 0
     refreshed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Unexpected exceptions met driving the job (see ``Engine._contain``).
+    faults: int = 0
+    #: A create raised after its request left: the vendor may hold the task.
+    create_left: bool = False
+    silence: Silence = field(default_factory=Silence)
 
 
 class Engine:
@@ -456,9 +247,10 @@ class Engine:
         self._host = socket.gethostname()
         self.owner = f"{self._host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._clients: dict[str, httpx.AsyncClient] = {}
-        self._slots: dict[str, _VendorSlots] = {}
+        self._slots: dict[str, VendorSlots] = {}
         self._secrets: dict[tuple[str, str], dict[str, str]] = {}
         self._exit: AsyncExitStack | None = None
+        self._claimed: dict[int, str] = {}
 
     # ----------------------------------------------------------------- planning
 
@@ -590,20 +382,12 @@ class Engine:
         )
 
     def _settle(self, job_id: int, *, made: bool, charged: float | None = None) -> None:
-        """Turn a job's hold into its charge, or give it back when nothing was charged."""
-        job = get_job(self.store, job_id)
-        if job.account_id is None:
-            return
-        if made or charged:
-            estimated = float((job.estimate or {}).get("amount", 0))
-            actual = charged if charged is not None else estimated
-            note = "" if made else "charged, no output"
-            if charged is not None and abs(charged - estimated) > 1e-9:
-                note = f"{note}; " if note else ""
-                note += f"estimated {estimated:g}, the vendor charged {charged:g}"
-            credits.capture(self.store, job_id, float(actual), now=self._clock(), note=note)
-        else:
-            credits.release(self.store, job_id, now=self._clock(), note=job.state)
+        """Turn a job's hold into its charge, or give it back; once per job (see
+        ``core.settlement``). Call inside the transaction that ended the job."""
+        note = "" if made or not charged else "charged, no output"
+        settlement.settle(
+            self.store, job_id, made=made, charged=charged, now=self._clock(), note=note
+        )
 
     # ------------------------------------------------------------------ running
 
@@ -630,41 +414,78 @@ class Engine:
         job_ids: Iterable[int] | None = None,
         *,
         until: Literal["final", "submitted"] = "final",
+        wait_for_others: bool = False,
     ) -> list[Job]:
-        """Drive jobs (default: every resumable one) until final, or until submitted."""
+        """Drive jobs (default: every resumable one) until final, or until submitted.
+
+        Never raises for one job's sake: a job that cannot be driven is ended (or left
+        resumable) and the others go on. With ``wait_for_others``, a job another live
+        process drives is watched until it ends or that process goes away (then it is
+        taken over).
+        """
         if job_ids is None:
             job_ids = [j.id for j in list_jobs(self.store, states=ACTIVE_STATES) if not j.manual]
         ids = list(job_ids)
         async with self.running():
-            await asyncio.gather(*(self.drive(job_id, until=until) for job_id in ids))
-        return [get_job(self.store, job_id) for job_id in ids]
+            await asyncio.gather(*(self._drive_contained(i, until, wait_for_others) for i in ids))
+        return list(get_jobs(self.store, ids).values())
 
-    async def drive(self, job_id: int, *, until: Literal["final", "submitted"] = "final") -> None:
-        """Take one job as far as it can go. Cancelling this coroutine leaves the job
-        resumable from its row."""
+    async def _drive_contained(
+        self, job_id: int, until: Literal["final", "submitted"], wait_for_others: bool
+    ) -> None:
+        try:
+            while not await self.drive(job_id, until=until) and wait_for_others:
+                job = get_job(self.store, job_id)
+                if job.state not in ACTIVE_STATES or job.manual:
+                    return
+                if until == "submitted" and job.state in ("running", "downloading"):
+                    return
+                await self._sleep(self.poll_interval or 1.0)
+        except Exception:
+            # drive() contains every step's exception; this is the database itself
+            # failing under one job. The job stays resumable from its row.
+            log.exception("job %s could not be driven; it stays resumable", job_id)
+
+    async def drive(self, job_id: int, *, until: Literal["final", "submitted"] = "final") -> bool:
+        """Take one job as far as it can go; False when another live process holds it.
+
+        Cancelling this coroutine leaves the job resumable from its row. An unexpected
+        exception in a step ends this job only (see :meth:`_contain`).
+        """
         if not self._claim(job_id):
             log.info("job %s is driven by another process; leaving it", job_id)
-            return
+            return False
         driving = _Driving(job_id)
         try:
             while True:
                 job = get_job(self.store, job_id)
                 if job.state in FINAL_STATES or job.state == "unknown" or job.manual:
-                    return
+                    return True
                 if until == "submitted" and job.state in ("running", "downloading"):
-                    return
+                    return True
+                if driving.faults >= MAX_ENGINE_FAULTS:
+                    log.error(
+                        "job %s: giving up after %s faults; resumable", job_id, driving.faults
+                    )
+                    return True
                 step = {
                     "queued": self._submit,
                     "submitting": self._recover,
                     "running": self._poll,
                     "downloading": self._download,
                 }[job.state]
-                await step(job, driving)
+                try:
+                    await step(job, driving)
+                except Exception as exc:  # one job's fault must not stop the others
+                    driving.faults += 1
+                    log.exception("job %s: unexpected error while %s", job_id, job.state)
+                    self._contain(job, exc, driving)
         finally:
             if driving.holds_slot:
                 await self._slot(get_job(self.store, job_id).vendor).release()
             self.store.execute(
-                "UPDATE job SET owner = NULL WHERE id = ? AND owner = ?", (job_id, self.owner)
+                "UPDATE job SET owner = NULL WHERE id = ? AND owner = ?",
+                (job_id, self._claimed.pop(job_id, "")),
             )
 
     def _claim(self, job_id: int) -> bool:
@@ -673,10 +494,39 @@ class Engine:
             if row is None:
                 raise InvalidInput("job", f"no job {job_id}")
             owner = row["owner"]
-            if owner and owner != self.owner and _owner_alive(owner, self._host):
+            if owner and not same_engine(owner, self.owner) and owner_alive(owner, self._host):
                 return False
-            self.store.execute("UPDATE job SET owner = ? WHERE id = ?", (self.owner, job_id))
+            token = claim_token(self.owner, self._clock())
+            self.store.execute("UPDATE job SET owner = ? WHERE id = ?", (token, job_id))
+        self._claimed[job_id] = token
         return True
+
+    def _contain(self, job: Job, exc: Exception, driving: _Driving) -> None:
+        """End the job an unexpected exception came from, as its money rules say.
+
+        Nothing sent yet (queued, or a create that never left): it fails and its hold
+        is given back. A create that may have left: it is looked up (submitting stays,
+        and the next step asks the vendor by our id). A task the vendor holds: it
+        fails, keeping any charge reported. After the vendor's success (downloading):
+        "charged, no output", which a retry can still fetch.
+        """
+        if isinstance(exc, TakestockError):  # already worded for a person
+            error: TakestockError = exc
+        else:
+            vendor = self.catalog.vendors.get(job.vendor)
+            name = vendor.name if vendor is not None else job.vendor
+            error = faults.EngineFault(
+                f"Takestock stopped this job after an unexpected error with {name}: "
+                f"{faults.describe(exc)}"
+            )
+        current = get_job(self.store, job.id)
+        if current.state == "submitting" and driving.create_left:
+            self._note(job.id, error=error.message, error_kind="ambiguous_create")
+        elif current.state in ("queued", "submitting", "running"):
+            self._fail(job.id, error, from_state=current.state, cost_actual=current.cost_actual)
+        elif current.state == "downloading":
+            self._fail(job.id, error, from_state="downloading", cost_actual=current.cost_actual)
+        self.library.part_path(job.id).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------- steps
 
@@ -686,14 +536,47 @@ class Engine:
         if not driving.holds_slot:
             await slots.acquire()
             driving.holds_slot = True
-        if not self._transition(job.id, "queued", "submitting", attempts=job.attempts + 1):
+        # submitted_at: when the create left, for finding it again if its answer is lost.
+        if not self._transition(
+            job.id, "queued", "submitting", attempts=job.attempts + 1, submitted_at=self._clock()
+        ):
             return
-        adapter = self.adapters[job.vendor]
-        request = self._request(job)
-        try:
-            ctx = self._context(job)
-            handle = await adapter.submit(ctx, request, job.client_request_id)
-        except RateLimited as exc:
+        adapter = self.adapters.get(job.vendor)
+        driving.create_left = False
+        with faults.requests_sent() as sent:
+            try:
+                if adapter is None:
+                    raise InvalidInput("vendor", f"Takestock cannot talk to {job.vendor} here")
+                request = self._request(job)
+                ctx = self._context(job)
+                handle = await adapter.submit(ctx, request, job.client_request_id)
+            except (TakestockError, httpx.TransportError) as exc:
+                await self._submit_refused(job, driving, exc)
+                return
+            except Exception as exc:
+                if faults.never_left(exc, sent[0]):
+                    raise faults.NotSent(
+                        f"Takestock could not send this take: {faults.describe(exc)}. "
+                        "Nothing was sent; the hold was given back."
+                    ) from exc
+                driving.create_left = True
+                raise
+        now = self._clock()
+        self._transition(
+            job.id,
+            "submitting",
+            "running",
+            vendor_task_id=handle.task_id,
+            task_data=json.dumps(dict(handle.data)),
+            submitted_at=now,
+            next_poll_at=now + self._interval(job, now),
+            error=None,
+            error_kind=None,
+        )
+
+    async def _submit_refused(self, job: Job, driving: _Driving, exc: Exception) -> None:
+        """A create that raised one of the errors vendors raise: what it means."""
+        if isinstance(exc, RateLimited):
             # Refused before it was accepted: queue it again and wait as asked.
             if job.attempts + 1 >= MAX_SUBMIT_ATTEMPTS:
                 self._fail(job.id, exc, from_state="submitting")
@@ -709,38 +592,34 @@ class Engine:
                 error_kind=exc.kind,
             )
             await self._release(job.vendor, driving)
-        except ConnectFailed as exc:
-            self._fail(job.id, exc, from_state="submitting")
-        except (AmbiguousCreate, ProtocolError, httpx.TransportError) as exc:
+        elif isinstance(exc, ConnectFailed) or (
+            isinstance(exc, AmbiguousCreate | httpx.TransportError) and faults.proves_unsent(exc)
+        ):
+            if isinstance(exc, ConnectFailed):
+                self._fail(job.id, exc, from_state="submitting")
+            else:
+                self._fail(
+                    job.id,
+                    faults.NotSent(f"Takestock could not send this take: {faults.describe(exc)}"),
+                    from_state="submitting",
+                )
+        elif isinstance(exc, AmbiguousCreate | ProtocolError | httpx.TransportError):
             log.warning("job %s: create left without a readable answer: %s", job.id, exc)
             self._note(job.id, error=str(exc), error_kind="ambiguous_create")
-        except TransientError as exc:
+        elif isinstance(exc, TransientError):
             # A 5xx to a create is as ambiguous as silence: the vendor may have acted.
             log.warning("job %s: create answered with a server error: %s", job.id, exc)
             self._note(job.id, error=str(exc), error_kind="ambiguous_create")
-        except (VendorError, InvalidInput) as exc:
+        elif isinstance(exc, TakestockError):
             self._fail(job.id, exc, from_state="submitting")
             if isinstance(exc, ModelRetired):
                 self._retire_model(job, exc)
-        else:
-            now = self._clock()
-            self._transition(
-                job.id,
-                "submitting",
-                "running",
-                vendor_task_id=handle.task_id,
-                task_data=json.dumps(dict(handle.data)),
-                submitted_at=now,
-                next_poll_at=now + self._interval(job, now),
-                error=None,
-                error_kind=None,
-            )
 
     async def _recover(self, job: Job, driving: _Driving) -> None:
         """A create went out and its answer never came back (or we crashed waiting)."""
-        adapter = self.adapters[job.vendor]
+        adapter = self.adapters.get(job.vendor)
         vendor = self.catalog.vendor(job.vendor)
-        if not adapter.can_find:
+        if adapter is None or not adapter.can_find:
             self._transition(
                 job.id,
                 "submitting",
@@ -755,7 +634,7 @@ class Engine:
             )
             return
         try:
-            handle = await adapter.find(self._context(job), job.client_request_id)
+            handle = await self._look_up(adapter, job)
         except LookupUnavailable as exc:
             self._transition(
                 job.id, "submitting", "unknown", error=exc.message, error_kind="unknown"
@@ -763,10 +642,26 @@ class Engine:
             return
         except (TransientError, ProtocolError, RateLimited, httpx.TransportError) as exc:
             log.info("job %s: lookup failed (%s); trying again", job.id, exc)
+            self._silent(job, driving, exc)
             await self._sleep(self._backoff(job.attempts))
             return
         except VendorError as exc:
             self._fail(job.id, exc, from_state="submitting")
+            return
+        except Exception as exc:
+            # The vendor may hold the task: in doubt for the user, never failed or resent.
+            log.exception("job %s: the lookup broke", job.id)
+            self._transition(
+                job.id,
+                "submitting",
+                "unknown",
+                error=(
+                    f"Takestock could not look this take up at {vendor.name} "
+                    f"({faults.describe(exc)}). Check your {vendor.name} history: if it "
+                    "made the video, import it; otherwise retry the job."
+                ),
+                error_kind="unknown",
+            )
             return
         if handle is None:
             # The vendor never saw the create: sending it now cannot pay twice.
@@ -788,12 +683,33 @@ class Engine:
             error_kind=None,
         )
 
+    async def _look_up(self, adapter: VendorAdapter, job: Job) -> TaskHandle | None:
+        """Ask the vendor for the task our create made: by our id, or where the vendor
+        keeps none and this session did not send it, by the create's fingerprint."""
+        ctx = self._context(job)
+        try:
+            return await adapter.find(ctx, job.client_request_id)
+        except LookupUnavailable:
+            if not isinstance(adapter, FindsByFingerprint) or job.submitted_at is None:
+                raise
+        rows = self.store.all(
+            "SELECT vendor_task_id FROM job WHERE vendor = ? AND id != ?"
+            " AND vendor_task_id IS NOT NULL AND created_at >= ?",
+            (job.vendor, job.id, job.created_at - 86400),
+        )
+        fingerprint = CreateFingerprint(
+            self._request(job), job.submitted_at, frozenset(r[0] for r in rows)
+        )
+        return await adapter.find_by_fingerprint(ctx, fingerprint)
+
     async def _poll(self, job: Job, driving: _Driving) -> None:
         if not driving.holds_slot:
             self._slot(job.vendor).occupy()
             driving.holds_slot = True
         await self._wait_until(job.next_poll_at)
-        adapter = self.adapters[job.vendor]
+        adapter = self.adapters.get(job.vendor)
+        if adapter is None:
+            raise InvalidInput("vendor", f"Takestock cannot talk to {job.vendor} here")
         try:
             status = await adapter.poll(self._context(job), job.handle)
         except RateLimited as exc:
@@ -810,6 +726,7 @@ class Engine:
             return
         except (TransientError, httpx.TransportError) as exc:
             log.info("job %s: poll failed (%s); polling again later", job.id, exc)
+            self._silent(job, driving, exc)
             self._note(job.id, next_poll_at=self._clock() + self._interval(job, self._clock()))
             return
         except VendorError as exc:
@@ -817,7 +734,22 @@ class Engine:
             await self._release(job.vendor, driving)
             return
         driving.protocol_errors = 0
+        if driving.silence.answered() and get_job(self.store, job.id).error_kind == NOT_ANSWERING:
+            self._note(job.id, error=None, error_kind=None)
         await self._apply_status(job, status, driving)
+
+    def _silent(self, job: Job, driving: _Driving, exc: Exception) -> None:
+        """Count a poll the vendor left unanswered; after a few, say so on the job."""
+        now = self._clock()
+        status = getattr(exc, "status", None)
+        driving.silence.missed(now, f"HTTP {status}" if status else type(exc).__name__)
+        if driving.silence.worth_saying:
+            name = self.catalog.vendor(job.vendor).name
+            self._note(
+                job.id,
+                error=driving.silence.sentence(name, now),
+                error_kind=NOT_ANSWERING,
+            )
 
     async def _apply_status(self, job: Job, status: TaskStatus, driving: _Driving) -> None:
         now = self._clock()
@@ -827,6 +759,7 @@ class Engine:
                     job.id,
                     VendorError("the vendor reported success but returned no video"),
                     from_state="running",
+                    cost_actual=status.cost,
                 )
             else:
                 self._transition(
@@ -854,7 +787,11 @@ class Engine:
         elif status.state is TaskState.CANCELLED:
             with self.store.tx():
                 if self._transition(
-                    job.id, "running", "cancelled", vendor_state=status.vendor_state
+                    job.id,
+                    "running",
+                    "cancelled",
+                    vendor_state=status.vendor_state,
+                    cost_actual=status.cost,
                 ):
                     self._settle(job.id, made=False, charged=status.cost)
             await self._release(job.vendor, driving)
@@ -867,9 +804,13 @@ class Engine:
             )
 
     async def _download(self, job: Job, driving: _Driving) -> None:
-        adapter = self.adapters[job.vendor]
+        adapter = self.adapters.get(job.vendor)
+        if adapter is None:
+            raise InvalidInput("vendor", f"Takestock cannot talk to {job.vendor} here")
         ctx = self._context(job)
         part = self.library.part_path(job.id)
+        if not job.results:
+            raise DownloadError("the job has no result link to fetch")
         result = job.results[0]
         try:
             await adapter.download(ctx, result, part)
@@ -925,16 +866,21 @@ class Engine:
             return
         self._note(job.id, results=_results_json(tuple(fresh)))
 
-    def _finish(self, job: Job, stored: Any) -> None:
-        now = self._clock()
+    def _finish(
+        self,
+        job: Job,
+        stored: StoredMedia,
+        *,
+        from_state: str = "downloading",
+        original_name: str | None = None,
+    ) -> int | None:
+        """The stored file becomes the job's take and the job is charged, if the job is
+        still where it was read (a cancel that committed first wins)."""
         with self.store.tx():
-            moved = self.store.execute(
-                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ?, error = NULL,"
-                " error_kind = NULL WHERE id = ? AND state = 'downloading'",
-                (now, now, job.id),
-            ).rowcount
-            if not moved:
-                return
+            if not self._transition(
+                job.id, from_state, "done", announce=False, error=None, error_kind=None
+            ):
+                return None
             take_id = insert_take(
                 self.store,
                 stored,
@@ -943,70 +889,73 @@ class Engine:
                 model=job.model,
                 job_id=job.id,
                 request_id=job.request_id,
+                original_name=original_name,
             )
             self._settle(job.id, made=True, charged=job.cost_actual)
         self._emit(JobEvent(job.id, "done", progress=1.0, take_id=take_id))
+        return take_id
 
     # ----------------------------------------------------------------- control
 
     async def cancel(self, job_id: int) -> Job:
-        """Stop a job: ask the vendor where it runs there, then mark it cancelled."""
+        """Stop a job: ask the vendor where it runs there, then mark it cancelled.
+
+        The cancel is one compare-and-set from the state read here: if the job moved
+        meanwhile (it finished, or failed), that ending stands and this is a no-op.
+        """
         job = get_job(self.store, job_id)
         if job.state in FINAL_STATES:
             raise InvalidInput("job", f"job {job_id} is already {job.state}")
         if job.state in ("running", "submitting") and job.vendor_task_id and not job.manual:
+            adapter = self.adapters.get(job.vendor)
             try:
-                async with self.running():
-                    await self.adapters[job.vendor].cancel(self._context(job), job.handle)
-            except (TakestockError, httpx.TransportError) as exc:
-                log.warning("job %s: the vendor did not confirm the cancel: %s", job_id, exc)
-        now = self._clock()
+                if adapter is not None:
+                    async with self.running():
+                        await adapter.cancel(self._context(job), job.handle)
+            except Exception as exc:  # the vendor's answer changes nothing here
+                log.warning(
+                    "job %s: the vendor did not confirm the cancel: %s",
+                    job_id,
+                    self._redact(job_id, str(exc)),
+                )
         with self.store.tx():
-            self.store.execute(
-                "UPDATE job SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
-                (now, now, job_id),
-            )
-            self._settle(job_id, made=False)
-        self.library.part_path(job_id).unlink(missing_ok=True)
-        self._emit(JobEvent(job_id, "cancelled"))
+            if self._transition(job_id, job.state, "cancelled"):
+                self._settle(job_id, made=False, charged=job.cost_actual)
+            else:
+                log.info("job %s ended before the cancel took effect", job_id)
+        if get_job(self.store, job_id).state == "cancelled":
+            self.library.part_path(job_id).unlink(missing_ok=True)
         return get_job(self.store, job_id)
+
+    def _waiting_for_file(self, job_id: int) -> Job:
+        job = get_job(self.store, job_id)
+        if not job.manual or job.state != "running":
+            raise InvalidInput("job", f"job {job_id} is not waiting for a file")
+        return job
 
     def attach(self, job_id: int, path: Path) -> int:
         """Finish a manual (web-only) job with the file the creator downloaded.
 
         The file is checked and copied into the library; the job's estimate is charged.
-        Returns the take id.
+        Returns the take id. For callers off the engine's loop (the command line); on
+        the loop use :meth:`attach_async`, which checks and copies in a thread.
         """
-        job = get_job(self.store, job_id)
-        if not job.manual or job.state != "running":
-            raise InvalidInput("job", f"job {job_id} is not waiting for a file")
-        return self._finish_with_file(job, path)
+        job = self._waiting_for_file(job_id)
+        return self._finish_with(job, self._ingest(path), path)
 
-    def _finish_with_file(self, job: Job, path: Path) -> int:
-        """The file becomes the job's take and the job is charged; the job must still be
-        in the state it was read in (a cancel from elsewhere wins)."""
-        stored = self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
-        now = self._clock()
-        with self.store.tx():
-            moved = self.store.execute(
-                "UPDATE job SET state = 'done', finished_at = ?, updated_at = ?, error = NULL,"
-                " error_kind = NULL WHERE id = ? AND state = ?",
-                (now, now, job.id, job.state),
-            ).rowcount
-            if not moved:
-                raise InvalidInput("job", f"job {job.id} changed meanwhile; look again")
-            take_id = insert_take(
-                self.store,
-                stored,
-                self.library.root,
-                vendor=job.vendor,
-                model=job.model,
-                job_id=job.id,
-                request_id=job.request_id,
-                original_name=path.name,
-            )
-            self._settle(job.id, made=True)
-        self._emit(JobEvent(job.id, "done", take_id=take_id))
+    async def attach_async(self, job_id: int, path: Path) -> int:
+        """:meth:`attach` without stalling the engine's loop (the app's way)."""
+        job = self._waiting_for_file(job_id)
+        return self._finish_with(job, await asyncio.to_thread(self._ingest, path), path)
+
+    def _ingest(self, path: Path) -> StoredMedia:
+        return self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
+
+    def _finish_with(self, job: Job, stored: StoredMedia, path: Path) -> int:
+        """The file becomes the job's take; the job must still be as it was read."""
+        take_id = self._finish(job, stored, from_state=job.state, original_name=path.name)
+        if take_id is None:
+            raise InvalidInput("job", f"job {job.id} changed meanwhile; look again")
         return take_id
 
     def resolve_unknown(self, job_id: int, made: bool, path: Path | None = None) -> Job:
@@ -1020,18 +969,35 @@ class Engine:
         - ``made`` True without a path: the job waits for the file like a web-only job
           (attach it later, or let the watch folder offer it); the hold stays.
 
-        A file that is not a readable video is refused before anything changes.
+        A file that is not a readable video is refused before anything changes. On the
+        engine's loop use :meth:`resolve_unknown_async` (the file is read in a thread).
         """
+        job = self._in_doubt(job_id)
+        stored = self._ingest(path) if made and path is not None else None
+        return self._resolve(job, made, stored, path)
+
+    async def resolve_unknown_async(self, job_id: int, made: bool, path: Path | None = None) -> Job:
+        """:meth:`resolve_unknown` without stalling the engine's loop (the app's way)."""
+        job = self._in_doubt(job_id)
+        stored = None
+        if made and path is not None:
+            stored = await asyncio.to_thread(self._ingest, path)
+        return self._resolve(job, made, stored, path)
+
+    def _in_doubt(self, job_id: int) -> Job:
         job = get_job(self.store, job_id)
         if job.state != "unknown":
             raise InvalidInput(
                 "job", f"job {job_id} is {job.state}; only a job in doubt (unknown) is resolved"
             )
-        if made and path is not None:
-            self._finish_with_file(job, path)
+        return job
+
+    def _resolve(self, job: Job, made: bool, stored: StoredMedia | None, path: Path | None) -> Job:
+        if stored is not None and path is not None:
+            self._finish_with(job, stored, path)
         elif made:
             self._transition(
-                job_id,
+                job.id,
                 "unknown",
                 "running",
                 manual=1,
@@ -1043,14 +1009,14 @@ class Engine:
         else:
             with self.store.tx():
                 if self._transition(
-                    job_id,
+                    job.id,
                     "unknown",
                     "failed",
                     error="The vendor made nothing (checked by you); the hold was given back.",
                     error_kind="not_made",
                 ):
-                    self._settle(job_id, made=False)
-        return get_job(self.store, job_id)
+                    self._settle(job.id, made=False)
+        return get_job(self.store, job.id)
 
     def forget_secrets(self, vendor_id: str | None = None) -> None:
         """Drop cached keys (one vendor's, or all) so the next call reads them anew:
@@ -1059,13 +1025,9 @@ class Engine:
             del self._secrets[key]
 
     async def refresh_models(self, vendor_id: str) -> dict[str, list[str]] | None:
-        """Bring the user's catalog up to date with the models the vendor lists now.
-
-        Models the vendor lists are added or updated; catalog models it no longer lists
-        are marked retired (with the date), so old takes keep their labels and the
-        Generate screen stops offering them. Returns the ids added, updated and retired,
-        or None where the vendor cannot list its models.
-        """
+        """Bring the user's catalog up to date with the models the vendor lists now
+        (see :func:`takestock.core.model_refresh.apply_listing`); None where the vendor
+        cannot list its models."""
         adapter = self.adapters[vendor_id]
         async with self.running():
             listed = await adapter.list_models(self._context_for(vendor_id, None))
@@ -1073,34 +1035,7 @@ class Engine:
             return None
         if self.catalog_overrides is None:
             raise InvalidInput("catalog", "no user catalog to update")
-        known = self.catalog.vendor(vendor_id).models
-        seen = set()
-        changes: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "retired": []}
-        for entry in listed:
-            model_id = str(entry["id"])
-            seen.add(model_id)
-            fields = {k: v for k, v in entry.items() if k != "id"}
-            old = known.get(model_id)
-            if old is not None and isinstance(fields.get("resolutions"), Mapping):
-                # Resolutions merge key by key: name the ones the vendor dropped.
-                dropped = {
-                    name: None for name in old.resolutions if name not in fields["resolutions"]
-                }
-                fields["resolutions"] = {**fields["resolutions"], **dropped}
-            if old is not None and _describes(old, fields):
-                changes["unchanged"].append(model_id)
-                continue
-            save_override(self.catalog_overrides, vendor_id, model_id, **fields)
-            changes["updated" if old is not None else "added"].append(model_id)
-        today = time.strftime("%Y-%m-%d")
-        for model_id, model in known.items():
-            if model_id not in seen and model.status != "retired":
-                note = f"{today}: no longer listed by the vendor"
-                save_override(
-                    self.catalog_overrides, vendor_id, model_id, status="retired", status_note=note
-                )
-                changes["retired"].append(model_id)
-        return changes
+        return apply_listing(self.catalog, self.catalog_overrides, vendor_id, listed)
 
     async def reconcile(self, account_id: int) -> tuple[float, float] | None:
         """Fetch the vendor's balance for an account and record it against the ledger.
@@ -1122,28 +1057,66 @@ class Engine:
         return balance.amount, drift
 
     def retry(self, job_id: int) -> int:
-        """A new job for the same request and target (a failed job stays as history)."""
+        """Try an ended job again; returns the id of the job to drive.
+
+        A job the vendor made and charged for whose download failed ("charged, no
+        output") is fetched again from its stored result links: the same job goes back
+        to downloading (no new create, no second charge). Any other failed or cancelled
+        job gets a new job for the same request and target, with its own hold (the old
+        one stays as history). A job in doubt is settled first (resolve it): a retry
+        beside a task the vendor may have made could pay twice.
+        """
         job = get_job(self.store, job_id)
-        if job.state not in ("failed", "cancelled", "unknown"):
-            raise InvalidInput("job", f"job {job_id} is {job.state}; only ended jobs are retried")
+        if job.fetchable_again:
+            if not self._transition(
+                job.id, "failed", "downloading", finished_at=None, error=None, error_kind=None
+            ):
+                raise InvalidInput("job", f"job {job_id} changed meanwhile; look again")
+            return job.id
+        if job.state not in ("failed", "cancelled"):
+            raise InvalidInput(
+                "job",
+                f"job {job_id} is {job.state}; only failed or cancelled jobs are retried"
+                + (
+                    " (settle a job in doubt first: did the vendor make it?)"
+                    if job.state == "unknown"
+                    else ""
+                ),
+            )
         now = self._clock()
-        cur = self.store.execute(
-            "INSERT INTO job(request_id, vendor, model, account_id, state, client_request_id,"
-            " estimate, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-            (
-                job.request_id,
-                job.vendor,
-                job.model,
-                job.account_id,
-                f"ts-{uuid.uuid4().hex}",
-                json.dumps(dict(job.estimate)) if job.estimate else None,
-                now,
-                now,
-            ),
-        )
-        assert cur.lastrowid is not None
-        self._emit(JobEvent(cur.lastrowid, "queued"))
-        return cur.lastrowid
+        book = None
+        if job.account_id is not None:
+            kind = credits.get_account(self.store, job.account_id).kind
+            book = self.plan_books.get(f"{job.vendor}/{kind}")
+        with self.store.tx():
+            cur = self.store.execute(
+                "INSERT INTO job(request_id, vendor, model, account_id, state, client_request_id,"
+                " estimate, manual, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job.request_id,
+                    job.vendor,
+                    job.model,
+                    job.account_id,
+                    "running" if job.manual else "queued",
+                    f"ts-{uuid.uuid4().hex}",
+                    json.dumps(dict(job.estimate)) if job.estimate else None,
+                    int(job.manual),
+                    now,
+                    now,
+                ),
+            )
+            new_id = cur.lastrowid
+            assert new_id is not None
+            settlement.hold_again(
+                self.store,
+                new_id,
+                vendor_order=book.spend_order if book else ("expiring_first",),
+                order_known=bool(book and book.spend_order_known),
+                now=now,
+            )
+        self._emit(JobEvent(new_id, "queued"))
+        return new_id
 
     # ----------------------------------------------------------------- helpers
 
@@ -1163,14 +1136,12 @@ class Engine:
             row = self.store.one("SELECT * FROM account WHERE id = ?", (account_id,))
             if row is not None:
                 account_name, region, account_url = row["name"], row["region"], row["base_url"]
-        base_url = (
-            self.environ.get(f"{vendor.env_prefix}_BASE_URL")
-            or account_url
-            or vendor.base_url(region)
-        )
+        base_url = base_url_for(vendor, self.environ, account_url, region)
         key = (vendor.id, account_name)
         if key not in self._secrets:
             self._secrets[key] = resolve_secrets(self.credentials, vendor, account_name)
+            for value in self._secrets[key].values():
+                register_secret(value)  # the log is scrubbed of it too, whatever quotes it
         return CallContext(
             http=self._client(vendor),
             vendor=vendor,
@@ -1186,16 +1157,17 @@ class Engine:
             if self._exit is None:
                 raise RuntimeError("the engine's vendor calls must run inside Engine.running()")
             client = self._http_factory(vendor)
+            # Counts the requests a create hands to the transport: whether one left.
+            hooks = client.event_hooks
+            client.event_hooks = {**hooks, "request": [*hooks["request"], faults.count_request]}
             self._exit.push_async_callback(client.aclose)
             self._clients[vendor.id] = client
         return client
 
-    def _slot(self, vendor_id: str) -> _VendorSlots:
+    def _slot(self, vendor_id: str) -> VendorSlots:
         slots = self._slots.get(vendor_id)
         if slots is None:
-            slots = self._slots[vendor_id] = _VendorSlots(
-                self.catalog.vendor(vendor_id).concurrency
-            )
+            slots = self._slots[vendor_id] = VendorSlots(self.catalog.vendor(vendor_id).concurrency)
         return slots
 
     async def _release(self, vendor_id: str, driving: _Driving) -> None:
@@ -1221,18 +1193,25 @@ class Engine:
             if delay > 0:
                 await self._sleep(delay)
 
-    def _transition(self, job_id: int, from_state: str, to_state: str, **fields: Any) -> bool:
-        """Move a job only if it is still where we think; a cancel from elsewhere wins."""
+    def _transition(
+        self, job_id: int, from_state: str, to_state: str, *, announce: bool = True, **fields: Any
+    ) -> bool:
+        """Move a job only if it is still where we think: the one compare-and-set every
+        state change goes through. A change that committed first (a cancel, a finish)
+        wins; this one is then a no-op and returns False. Error text is redacted with
+        the keys of the job's account before it is stored."""
         now = self._clock()
         fields["updated_at"] = now
         if to_state in FINAL_STATES or to_state == "unknown":
             fields.setdefault("finished_at", now)
+        if fields.get("error"):
+            fields["error"] = self._redact(job_id, str(fields["error"]))
         sets = ", ".join(f"{name} = ?" for name in fields)
         moved = self.store.execute(
             f"UPDATE job SET state = ?, {sets} WHERE id = ? AND state = ?",
             (to_state, *fields.values(), job_id, from_state),
         ).rowcount
-        if moved:
+        if moved and announce:
             self._emit(
                 JobEvent(
                     job_id,
@@ -1247,6 +1226,8 @@ class Engine:
     def _note(self, job_id: int, **fields: Any) -> None:
         """Record progress without changing state."""
         fields["updated_at"] = self._clock()
+        if fields.get("error"):
+            fields["error"] = self._redact(job_id, str(fields["error"]))
         sets = ", ".join(f"{name} = ?" for name in fields)
         self.store.execute(f"UPDATE job SET {sets} WHERE id = ?", (*fields.values(), job_id))
         state = self.store.scalar("SELECT state FROM job WHERE id = ?", (job_id,))
@@ -1256,8 +1237,21 @@ class Engine:
                 state,
                 progress=fields.get("progress"),
                 vendor_state=fields.get("vendor_state"),
+                error=fields.get("error"),
             )
         )
+
+    def _redact(self, job_id: int, text: str) -> str:
+        """``text`` without the keys of the job's account (nor any registered secret)."""
+        row = self.store.one(
+            "SELECT job.vendor, account.name FROM job LEFT JOIN account"
+            " ON account.id = job.account_id WHERE job.id = ?",
+            (job_id,),
+        )
+        keys: list[str] = []
+        if row is not None:
+            keys = list(self._secrets.get((row[0], row[1] or "default"), {}).values())
+        return redact(text, secrets=keys)
 
     def _fail(
         self,
@@ -1268,14 +1262,23 @@ class Engine:
         cost_actual: float | None = None,
         vendor_state: str | None = None,
     ) -> None:
+        """End a job as failed, settling its hold. After the vendor's success (from
+        ``downloading``) the vendor has charged: "charged, no output", the charge kept
+        (the vendor's figure, else the estimate) and the take still fetchable by a retry."""
         fields: dict[str, Any] = {"error": exc.message, "error_kind": exc.kind}
         if vendor_state is not None:
             fields["vendor_state"] = vendor_state
         with self.store.tx():
-            moved = self._transition(
-                job_id, from_state, "failed", cost_actual=cost_actual, **fields
-            )
-            if moved:
+            if from_state == "downloading":
+                reported = self.store.scalar("SELECT cost_actual FROM job WHERE id = ?", (job_id,))
+                reported = cost_actual if cost_actual is not None else reported
+                cost_actual = settlement.charged_amount(self.store, job_id, reported)
+                fields["error"] = (
+                    f"{exc.message}. The vendor made this take and charged for it, but it "
+                    f"never arrived: `takestock jobs retry {job_id}` fetches it again if the "
+                    f"link comes back; `takestock jobs claim-kit {job_id}` asks for a refund."
+                )
+            if self._transition(job_id, from_state, "failed", cost_actual=cost_actual, **fields):
                 self._settle(job_id, made=False, charged=cost_actual)
 
     def _retire_model(self, job: Job, exc: ModelRetired) -> None:
@@ -1296,25 +1299,6 @@ class Engine:
                 self.on_change(event)
             except Exception:
                 log.exception("a job-change listener failed")
-
-
-def _describes(model: ModelSpec, fields: Mapping[str, Any]) -> bool:
-    """Whether the catalog already says what ``fields`` say about ``model``."""
-    for name, value in fields.items():
-        current = getattr(model, name, None)
-        if name == "resolutions" and isinstance(value, Mapping):
-            wanted = {k: v for k, v in value.items() if v is not None}
-            if dict(model.resolutions) != wanted:
-                return False
-        elif name == "image" and isinstance(value, Mapping):
-            if image_limits_from(value, base=model.image) != model.image:
-                return False
-        elif isinstance(current, tuple):
-            if list(current) != list(value):
-                return False
-        elif current != value and not (name == "extra" and current == dict(value)):
-            return False
-    return True
 
 
 def _results_json(results: Sequence[ResultRef]) -> str:

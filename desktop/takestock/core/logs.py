@@ -43,6 +43,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Iterable
 from io import TextIOWrapper
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -240,13 +241,24 @@ def _field(match: re.Match[str]) -> str:
     return f"{match['name']}{match['sep']}{REDACTED}"
 
 
-def redact(text: str, registry: SecretRegistry | None = None) -> str:
+def redact(
+    text: str, registry: SecretRegistry | None = None, *, secrets: Iterable[str] = ()
+) -> str:
     """``text`` with every registered secret and credential shape replaced.
 
-    Idempotent: redacting redacted text changes nothing. Used by the log formatter and
-    filter, and by the CLI for error messages it prints.
+    ``secrets`` are scrubbed as well, registered or not (the engine passes the keys of
+    a job's account and the tokens signed from them, so a vendor's error text that
+    quotes them is clean before it is stored or shown). Idempotent: redacting redacted
+    text changes nothing. Used by the log formatter and filter, by the engine for every
+    vendor error it keeps, and by the CLI for error messages it prints.
     """
     reg = _registry if registry is None else registry
+    extra = [s for s in secrets if s]
+    if extra:
+        own = SecretRegistry(reg.min_length)
+        for value in extra:
+            own.register(value)
+        text = own.scrub(text)
     text = reg.scrub(text)
     text = _URL.sub(_url, text)
     text = _HEADER.sub(_header, text)

@@ -9,6 +9,7 @@ onto the UI thread. An error in background work reaches the user through ``faile
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -87,11 +88,14 @@ class EngineBridge(QObject):
     # ------------------------------------------------------------- UI thread
 
     def call(self, fn: Callable[[Engine], Any]) -> Future[Any]:
-        """Run ``fn(engine)`` on the engine thread; the future resolves there."""
+        """Run ``fn(engine)`` on the engine thread; the future resolves there. When
+        ``fn`` returns an awaitable (``engine.attach_async``), it is awaited there, so
+        file work the engine hands to a thread never stalls its loop."""
 
         async def run() -> Any:
             assert self._engine is not None
-            return fn(self._engine)
+            result = fn(self._engine)
+            return await result if inspect.isawaitable(result) else result
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
 

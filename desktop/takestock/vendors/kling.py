@@ -105,6 +105,7 @@ from takestock.core.http import (
     send,
 )
 from takestock.core.images import prepare_image
+from takestock.core.logs import register_secret
 from takestock.core.pricing import estimate_from_catalog
 from takestock.core.validation import validate_common
 from takestock.core.vendor import (
@@ -200,6 +201,7 @@ class _TokenCache:
             # Kling issues the secret key: its length is not ours to choose or to warn about.
             warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
             token = jwt.encode(claims, secret_key, algorithm="HS256", headers={"typ": "JWT"})
+        register_secret(token)  # Kling may quote it back in an error: scrub it everywhere
         self._tokens[access_key] = (token, now, fingerprint)
         return token
 

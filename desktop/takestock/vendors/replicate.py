@@ -77,9 +77,11 @@ metadata field; ``webhook`` is not returned in the prediction object, and pointi
 a made-up host is not a safe marker), so :meth:`find` lists ``GET /v1/predictions`` from
 just before the create was sent and takes the prediction of the same model whose input
 equals the input we sent (image fields aside: Replicate may rewrite them), skipping
-predictions this adapter already handed to a job. What was sent is held in memory only,
-by the adapter that sent it: after a restart a lost create cannot be told apart from the
-user's other predictions, and the job fails with a message that says where to look.
+predictions this adapter already handed to a job. In the session that sent it the exact
+input is in memory; after a restart :meth:`find_by_fingerprint` rebuilds it from the
+job's request and searches around the time the create left (the job's ``submitted_at``),
+skipping predictions other jobs hold. A job with no such time stays for the user to
+settle, with a message that says where to look.
 
 Not supported, on purpose: balance (Replicate exposes none), deployments, webhooks,
 streaming, ``Cancel-After`` deadlines, reference images and other inputs our request
@@ -116,6 +118,7 @@ from takestock.core.errors import (
 )
 from takestock.core.http import download_to, json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
+from takestock.core.lost_creates import CreateFingerprint, nearest_task
 from takestock.core.pricing import request_facts
 from takestock.core.vendor import (
     CallContext,
@@ -331,13 +334,8 @@ class ReplicateAdapter(BaseAdapter):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The create's ``input``, and the same without images (what ``find`` compares)."""
         inputs = _inputs(model)
-        out: dict[str, Any] = dict(model.extra.get("fixed", {}))
-        for field, value in _our_values(request, model, inputs):
-            out[inputs[field].name] = inputs[field].value(value)
-        for name in model.extra.get("options", ()):
-            if request.extra.get(name) is not None:
-                out[name] = request.extra[name]
-        comparable = dict(out)
+        comparable = _comparable_input(request, model)
+        out = dict(comparable)
         for field in _IMAGE_FIELDS:
             path = getattr(request, field)
             if path is not None:
@@ -466,6 +464,34 @@ class ReplicateAdapter(BaseAdapter):
             return None
         self._claimed.add(best[1])
         return TaskHandle(best[1], _handle_data(sent.target))
+
+    async def find_by_fingerprint(
+        self, ctx: CallContext, fingerprint: CreateFingerprint
+    ) -> TaskHandle | None:
+        """The prediction a lost create made, found after a restart: the listing around
+        the time the create left, matched by model (or version) and the input the
+        request makes, never a prediction another job holds or one made on the web."""
+        model = ctx.model
+        if model is None:
+            raise InvalidInput("model", "the job names no model")
+        target = _target(model)
+        ours = _comparable_input(fingerprint.request, model)
+        matching: list[tuple[str, float | None]] = []
+        async for prediction in self._listed(ctx, fingerprint.sent_at - FIND_SKEW_S):
+            prediction_id = prediction.get("id")
+            if (
+                isinstance(prediction_id, str)
+                and prediction_id not in self._claimed
+                and prediction.get("source") != "web"
+                and target.matches(prediction)
+                and _same_input(prediction.get("input"), ours)
+            ):
+                matching.append((prediction_id, _timestamp(prediction.get("created_at"))))
+        found = nearest_task(matching, fingerprint, FIND_SKEW_S)
+        if found is None:
+            return None
+        self._claimed.add(found)
+        return TaskHandle(found, _handle_data(target))
 
     async def _listed(self, ctx: CallContext, since: float) -> AsyncIterator[dict[str, Any]]:
         """Predictions created since ``since`` (epoch seconds), newest first, page by page."""
@@ -678,6 +704,19 @@ def _rule_applies(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         if have not in options and not _num_in(have, options):
             return False
     return True
+
+
+def _comparable_input(request: GenerationRequest, model: ModelSpec) -> dict[str, Any]:
+    """The create's ``input`` without its images: what a listed prediction is matched by
+    (images travel as uploads or data URLs that the listing does not echo alike)."""
+    inputs = _inputs(model)
+    out: dict[str, Any] = dict(model.extra.get("fixed", {}))
+    for field, value in _our_values(request, model, inputs):
+        out[inputs[field].name] = inputs[field].value(value)
+    for name in model.extra.get("options", ()):
+        if request.extra.get(name) is not None:
+            out[name] = request.extra[name]
+    return out
 
 
 def _same_input(listed: Any, ours: Mapping[str, Any]) -> bool:

@@ -140,6 +140,7 @@ from takestock.core.errors import (
 from takestock.core.http import ConnectFailed, RetryPolicy, download_to, json_body, send
 from takestock.core.http import parse_retry_after as _retry_after_header
 from takestock.core.images import prepare_image
+from takestock.core.logs import register_secret
 from takestock.core.validation import check_image, validate_common
 from takestock.core.vendor import (
     CallContext,
@@ -435,7 +436,9 @@ class _TokenCache:
         if not account.credentials.valid:
             transport = _LoopTransport(ctx.http, asyncio.get_running_loop())
             await asyncio.to_thread(_refresh, account, transport)
-        return str(account.credentials.token), account.project
+        token = str(account.credentials.token)
+        register_secret(token)  # the access token signed from the key: never echoed
+        return token, account.project
 
 
 def _load_account(raw: str) -> _Account:

@@ -820,7 +820,7 @@ class GenerateScreen(QWidget):
 
     def _attach_offered(self, job_id: int, path: Path) -> None:
         self._engine_call(
-            lambda engine: engine.attach(job_id, path),
+            lambda engine: engine.attach_async(job_id, path),
             self.tr("%1 is attached to job %2: take %3 is in the Library.")
             .replace("%1", path.name)
             .replace("%2", str(job_id)),

@@ -409,7 +409,7 @@ class QueueScreen(QWidget):
     def attach(self, job_id: int, path: Path) -> Future[Any]:
         """Finish a job waiting for a file with ``path`` (on the engine's thread)."""
         return self._engine_call(
-            lambda engine: engine.attach(job_id, path),
+            lambda engine: engine.attach_async(job_id, path),
             self.tr("Job %1 is done: take %2 is in the Library.").replace("%1", str(job_id)),
         )
 
@@ -448,7 +448,7 @@ class QueueScreen(QWidget):
         else:
             done = self.tr("Job %1 is marked failed and its credits are given back.")
         return self._engine_call(
-            lambda engine: engine.resolve_unknown(job_id, made, path),
+            lambda engine: engine.resolve_unknown_async(job_id, made, path),
             done.replace("%1", str(job_id)),
         )
 
