@@ -72,6 +72,7 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "fal": _plain("takestock.vendors.fal", "FalAdapter"),
     "replicate": _plain("takestock.vendors.replicate", "ReplicateAdapter"),
     "comfyui": _plain("takestock.vendors.comfyui", "ComfyUIAdapter"),
+    "xai": _plain("takestock.vendors.xai", "XaiAdapter"),
 }
 
 
