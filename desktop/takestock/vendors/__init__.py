@@ -73,6 +73,7 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "replicate": _plain("takestock.vendors.replicate", "ReplicateAdapter"),
     "comfyui": _plain("takestock.vendors.comfyui", "ComfyUIAdapter"),
     "xai": _plain("takestock.vendors.xai", "XaiAdapter"),
+    "bfl": _plain("takestock.vendors.bfl", "BflAdapter"),
 }
 
 
