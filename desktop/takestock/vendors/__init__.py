@@ -74,6 +74,7 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "comfyui": _plain("takestock.vendors.comfyui", "ComfyUIAdapter"),
     "xai": _plain("takestock.vendors.xai", "XaiAdapter"),
     "bfl": _plain("takestock.vendors.bfl", "BflAdapter"),
+    "hunyuan": _plain("takestock.vendors.hunyuan", "HunyuanAdapter"),
 }
 
 
