@@ -267,7 +267,7 @@ def test_a_refused_create_fails_the_job_with_bfls_words(kit, options, kind, word
          "rejected", "mode: Field required (HTTP 422)"),
         (400, {"detail": "Bad request"}, "rejected", "Bad request (HTTP 400)"),
         (401, {"detail": "Unauthorized"}, "auth", "Check the BFL API key"),
-        (404, {"detail": "Not Found"}, "model_retired", "no longer answers"),
+        (404, {"detail": "Not Found"}, "rejected", "check the base URL"),
     ],
 )  # fmt: skip
 def test_create_errors_map_into_the_error_tree(kit, status, body, kind, words):

@@ -227,6 +227,10 @@ def test_a_retired_model_is_marked_in_the_overrides(kit):
          "insufficient credits"),
         (400, {"code": "x", "error": "The model grok-x does not exist"}, "model_retired",
          "does not exist"),
+        (403, {"code": "x", "error": "Insufficient permissions for this model"}, "auth",
+         "Insufficient permissions"),
+        # A bare 404 is as likely a mistyped base URL: refused, the model not retired.
+        (404, {"code": "x", "error": "Not Found"}, "rejected", "Not Found (HTTP 404)"),
     ],
 )  # fmt: skip
 def test_create_errors_map_into_the_error_tree(kit, status, body, kind, words):
@@ -236,6 +240,7 @@ def test_create_errors_map_into_the_error_tree(kit, status, body, kind, words):
     assert (job.state, job.error_kind) == ("failed", kind)
     assert words in job.error
     assert k.fake.count_creates() == 0
+    assert (kind == "model_retired") == k.paths.catalog_overrides.exists()
 
 
 def test_an_auth_failure_quoting_the_key_keeps_it_nowhere(kit, caplog):

@@ -48,7 +48,8 @@ HTTP errors (FastAPI-style ``{"detail": str | [{"loc", "msg", "type"}]}``):
     402                          QuotaError (buy credits)
     429                          RateLimited: too many active tasks (5 per organisation)
                                  or requests; Retry-After when sent
-    404 to a create              ModelRetired (the endpoint is gone)
+    404 to a create              Rejected "endpoint not found" (never retires the model:
+                                 a mistyped base URL answers the same)
     400, 413, 422, other 4xx     Rejected, with the fields BFL names
     5xx                          TransientError (a 5xx create may still have started)
     unreadable body              ProtocolError
@@ -77,7 +78,6 @@ from takestock.core.errors import (
     AuthError,
     GenerationFailed,
     InvalidInput,
-    ModelRetired,
     ProtocolError,
     QuotaError,
     RateLimited,
@@ -338,7 +338,14 @@ class BflAdapter(BaseAdapter):
         if status >= 500:
             return TransientError(text, **kw)
         if creating and status in (404, 410):
-            return ModelRetired(f"{text} The FLUX 3 Video endpoint no longer answers.", **kw)
+            # Not ModelRetired: a mistyped base URL answers the same, and retiring would
+            # hide the model from the user.
+            return Rejected(
+                f"{text} Nothing answers at this endpoint: check the base URL, or whether "
+                "BFL moved FLUX 3 Video.",
+                title="Endpoint not found",
+                **kw,
+            )
         return Rejected(text, **kw)
 
 

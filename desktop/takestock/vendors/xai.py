@@ -48,7 +48,7 @@ quotes the key back (an auth failure) is scrubbed before it is kept anywhere.
     403                                          AuthError "not allowed"
     429                                          RateLimited (Retry-After when sent;
                                                  1 request/s on video models)
-    404, or 400 naming an unknown model          ModelRetired
+    a 4xx naming the model as unknown            ModelRetired
     400, 413, 415, 422, other 4xx                Rejected
     404 to a poll                                GenerationFailed (request unknown)
     5xx                                          TransientError
@@ -128,7 +128,10 @@ _EXTRAS = {
     "extend_video": "an https URL of a video to continue",
 }
 
-_QUOTA = re.compile(r"credit|spending limit|billing|insufficient|balance", re.IGNORECASE)
+_QUOTA = re.compile(
+    r"credits?\b|spending limit|billing|insufficient (funds|credit|balance)|\bbalance\b",
+    re.IGNORECASE,
+)
 _MODEL_GONE = re.compile(
     r"\bmodel\b.{0,80}?\b(not found|does not exist|no longer|unknown|retired|deprecated)\b",
     re.IGNORECASE,
@@ -399,7 +402,9 @@ class XaiAdapter(BaseAdapter):
             return RateLimited(text, retry_after=retry_after, **kw)
         if status >= 500:
             return TransientError(text, **kw)
-        if creating and (status == 404 or _MODEL_GONE.search(message)):
+        # Only a refusal that names the model retires it: a bare 404 is as likely a
+        # mistyped base URL, and retiring would hide the model from the user.
+        if creating and _MODEL_GONE.search(message):
             return ModelRetired(text, **kw)
         return Rejected(text, **kw)
 
