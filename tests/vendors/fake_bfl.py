@@ -31,9 +31,9 @@ delivery link). Prompt markers: "#fail" -> ``Error``; "#refuse" -> ``Request Mod
 ``GET /v1/get_result?id=`` on the global path always answers "Task not found": the task
 lives in its region, so an adapter that builds the URL instead of following it fails.
 
-``GET /v1/credits`` -> ``{"credits"}``. ``GET /delivery/{id}/sample.mp4?se=&sig=`` -> the
-video (ranges honoured); forged, past ``url_ttl`` or issued before ``expire_urls()`` ->
-403.
+``GET /v1/credits`` -> ``{"credits"}``. ``GET /delivery/{id}.mp4?se=&sig=`` -> the video
+(``tests.vendors.fakeparts.SignedLinks``; ranges honoured; a request that carries the key
+-> 400); forged, past ``url_ttl`` or issued before ``expire_urls()`` -> 403.
 
 State for assertions: ``creates`` (accepted bodies), ``tasks``, ``count_creates()``,
 ``credits``, ``peak_active``, ``expire_urls()``.
@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import io
 import itertools
 import threading
@@ -58,12 +57,11 @@ from PIL import Image
 
 from tests.fakeserver import FakeServer
 from tests.fakeserver.faults import Handler
-from tests.fakeserver.generic import _ranged
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.fakeparts import ServedFake, SignedLinks
 
 __all__ = ["BODY_KEYS", "FakeBfl", "FakeBflTask", "cost_credits"]
 
-_SIGNING = b"fake-bfl-delivery"
 BODY_KEYS = frozenset(
     {"prompt", "aspect_ratio", "resolution", "duration", "generate_audio", "seed", "version",
      "draft", "batch", "keyframes", "reference_images", "reference_video", "start_video",
@@ -111,7 +109,7 @@ class FakeBflTask:
 
 
 @dataclass(eq=False)
-class FakeBfl:
+class FakeBfl(ServedFake):
     """The fake vendor's state and its aiohttp app; see the module docstring."""
 
     api_key: str = "bfl_test_key"
@@ -134,7 +132,7 @@ class FakeBfl:
         if self.video is None:
             self.video = tiny_mp4()
         self._lock = threading.Lock()
-        self._revoked_before = 0.0
+        self.links = SignedLinks("delivery", self.url_ttl, self.clock)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.add_routes(
             [
@@ -142,29 +140,14 @@ class FakeBfl:
                 web.get("/v1/get_result", self._global_result),
                 web.get("/{region}/v1/get_result", self._result),
                 web.get("/v1/credits", self._credits),
-                web.get("/delivery/{task_id}/sample.mp4", self._file),
+                web.get(self.links.route, self._file),
             ]
         )
 
     # ---- for tests -----------------------------------------------------------------
 
-    def serve(self) -> FakeServer:
-        self.server = FakeServer(self.app).start()
-        return self.server
-
-    @property
-    def url(self) -> str:
-        if self.server is None:
-            raise RuntimeError("call serve() first")
-        return self.server.url
-
-    def count_creates(self) -> int:
-        with self._lock:
-            return len(self.creates)
-
     def expire_urls(self) -> None:
-        with self._lock:
-            self._revoked_before = self.clock() + 1e-6
+        self.links.revoke()
 
     # ---- middleware ----------------------------------------------------------------
 
@@ -242,7 +225,7 @@ class FakeBfl:
                 self.credits += task.cost
             result = None
             if task.outcome == "Ready":
-                result = {"sample": self._sign(request, task.id)}
+                result = {"sample": self.links.sign(request, task.id)}
             return web.json_response(
                 {"id": task.id, "status": task.outcome, "result": result, "progress": None}
             )
@@ -251,27 +234,11 @@ class FakeBfl:
         with self._lock:
             return web.json_response({"credits": self.credits})
 
-    def _sign(self, request: web.Request, task_id: str) -> str:
-        issued = f"{self.clock():.6f}"
-        sig = hmac.new(_SIGNING, f"{task_id}\n{issued}".encode(), "sha256").hexdigest()
-        return (
-            f"{request.scheme}://{request.host}/delivery/{task_id}/sample.mp4?se={issued}&sig={sig}"
-        )
-
     async def _file(self, request: web.Request) -> web.Response:
-        task_id = request.match_info["task_id"]
-        issued = request.query.get("se", "")
-        wanted = hmac.new(_SIGNING, f"{task_id}\n{issued}".encode(), "sha256").hexdigest()
-        if not hmac.compare_digest(request.query.get("sig", ""), wanted):
-            return web.Response(status=403, text="AuthenticationFailed")
         if request.headers.get("x-key"):
             return web.Response(status=400, text="delivery links take no key")
-        with self._lock:
-            revoked = float(issued) < self._revoked_before
-        if revoked or self.clock() >= float(issued) + self.url_ttl:
-            return web.Response(status=403, text="AuthenticationFailed: Signed expiry time")
         assert self.video is not None
-        return _ranged(request, self.video)
+        return self.links.serve(request, self.video)
 
 
 # ---- request checks -----------------------------------------------------------------

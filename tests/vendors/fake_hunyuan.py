@@ -26,8 +26,8 @@ prove Takestock keeps it nowhere). Other errors have the same shape.
 ``data.url`` (a signed link) or, for a prompt with "#fail", ``failed`` with ``error:
 {code, message}`` ("#audit" fails with a content-audit code). Unknown id -> 404.
 
-``GET /cos/{id}.mp4?sign=&t=`` -> the video (ranges honoured); forged, past ``url_ttl``
-or issued before ``expire_urls()`` -> 403.
+``GET /cos/{id}.mp4?se=&sig=`` -> the video (``tests.vendors.fakeparts.SignedLinks``;
+ranges honoured); forged, past ``url_ttl`` or issued before ``expire_urls()`` -> 403.
 
 State for assertions: ``creates`` (accepted bodies), ``tasks``, ``count_creates()``,
 ``balance``, ``expire_urls()``.
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import io
 import threading
 import time
@@ -51,12 +50,11 @@ from PIL import Image
 
 from tests.fakeserver import FakeServer
 from tests.fakeserver.faults import Handler
-from tests.fakeserver.generic import _ranged
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.fakeparts import ServedFake, SignedLinks
 
 __all__ = ["PRICE", "SUBMIT_KEYS", "FakeHunyuan"]
 
-_SIGNING = b"fake-cos-secret"
 SUBMIT_KEYS = frozenset({"model", "prompt", "image", "resolution", "logo_add", "logo_param"})
 PRICE = 1.5
 
@@ -91,7 +89,7 @@ class FakeHunyuanTask:
 
 
 @dataclass(eq=False)
-class FakeHunyuan:
+class FakeHunyuan(ServedFake):
     """The fake vendor's state and its aiohttp app; see the module docstring."""
 
     api_key: str = "sk-tokenhub-test"
@@ -115,35 +113,20 @@ class FakeHunyuan:
         if self.video is None:
             self.video = tiny_mp4()
         self._lock = threading.Lock()
-        self._revoked_before = 0.0
+        self.links = SignedLinks("cos", self.url_ttl, self.clock)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.add_routes(
             [
                 web.post("/v1/api/video/submit", self._submit),
                 web.post("/v1/api/video/query", self._query),
-                web.get("/cos/{task_id}.mp4", self._file),
+                web.get(self.links.route, self._file),
             ]
         )
 
     # ---- for tests -----------------------------------------------------------------
 
-    def serve(self) -> FakeServer:
-        self.server = FakeServer(self.app).start()
-        return self.server
-
-    @property
-    def url(self) -> str:
-        if self.server is None:
-            raise RuntimeError("call serve() first")
-        return self.server.url
-
-    def count_creates(self) -> int:
-        with self._lock:
-            return len(self.creates)
-
     def expire_urls(self) -> None:
-        with self._lock:
-            self._revoked_before = self.clock() + 1e-6
+        self.links.revoke()
 
     # ---- middleware ----------------------------------------------------------------
 
@@ -248,27 +231,15 @@ class FakeHunyuan:
                 view.update(status="failed", progress=100, error=task.error)
             else:
                 view.update(
-                    status="completed", progress=100, data={"url": self._sign(request, task.id)}
+                    status="completed",
+                    progress=100,
+                    data={"url": self.links.sign(request, task.id)},
                 )
         return web.json_response(view)
 
-    def _sign(self, request: web.Request, task_id: str) -> str:
-        issued = f"{self.clock():.6f}"
-        sign = hmac.new(_SIGNING, f"{task_id}\n{issued}".encode(), "sha256").hexdigest()
-        return f"{request.scheme}://{request.host}/cos/{task_id}.mp4?sign={sign}&t={issued}"
-
     async def _file(self, request: web.Request) -> web.Response:
-        task_id = request.match_info["task_id"]
-        issued = request.query.get("t", "")
-        wanted = hmac.new(_SIGNING, f"{task_id}\n{issued}".encode(), "sha256").hexdigest()
-        if not hmac.compare_digest(request.query.get("sign", ""), wanted):
-            return web.Response(status=403, text="<Code>SignatureDoesNotMatch</Code>")
-        with self._lock:
-            revoked = float(issued) < self._revoked_before
-        if revoked or self.clock() >= float(issued) + self.url_ttl:
-            return web.Response(status=403, text="<Code>AccessDenied</Code> Request has expired")
         assert self.video is not None
-        return _ranged(request, self.video)
+        return self.links.serve(request, self.video)
 
 
 def _check_image(image: Any) -> None:

@@ -35,8 +35,9 @@ polls, then ``done`` with ``video: {url, duration, respect_moderation: true}``,
 ``respect_moderation: false`` and no url (billed); "#expire" -> ``expired``.
 Unknown id -> 404.
 
-``GET /vidgen/{id}.mp4?se=&sig=`` -> the video (a real tiny MP4), ranges honoured; a
-forged signature, one past ``url_ttl`` or issued before ``expire_urls()`` -> 403.
+``GET /vidgen/{id}.mp4?se=&sig=`` -> the video (a real tiny MP4; ``tests.vendors.
+fakeparts.SignedLinks``): ranges honoured; forged, past ``url_ttl`` or issued before
+``expire_urls()`` -> 403.
 
 State for assertions: ``creates`` (accepted ``(path, body)``), ``requests_made``,
 ``count_creates()``, ``credits``, ``expire_urls()``.
@@ -47,7 +48,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import io
 import threading
 import time
@@ -61,12 +61,11 @@ from PIL import Image
 
 from tests.fakeserver import FakeServer
 from tests.fakeserver.faults import Handler
-from tests.fakeserver.generic import _ranged
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.fakeparts import ServedFake, SignedLinks
 
 __all__ = ["GENERATION_KEYS", "FakeXai", "FakeXaiRequest", "cost_usd"]
 
-_SIGNING = b"fake-vidgen-secret"
 GENERATION_KEYS = frozenset(
     {"model", "prompt", "duration", "aspect_ratio", "resolution", "image", "reference_images",
      "user"}
@@ -138,7 +137,7 @@ class FakeXaiRequest:
 
 
 @dataclass(eq=False)
-class FakeXai:
+class FakeXai(ServedFake):
     """The fake vendor's state and its aiohttp app; see the module docstring."""
 
     api_key: str = "xai-test-key"
@@ -163,7 +162,7 @@ class FakeXai:
         if self.video is None:
             self.video = tiny_mp4()
         self._lock = threading.Lock()
-        self._revoked_before = 0.0
+        self.links = SignedLinks("vidgen", self.url_ttl, self.clock)
         self.app = web.Application(middlewares=[self._middleware])
         self.app.add_routes(
             [
@@ -171,29 +170,14 @@ class FakeXai:
                 web.post("/v1/videos/edits", self._edit),
                 web.post("/v1/videos/extensions", self._extend),
                 web.get("/v1/videos/{request_id}", self._get),
-                web.get("/vidgen/{request_id}.mp4", self._file),
+                web.get(self.links.route, self._file),
             ]
         )
 
     # ---- for tests -----------------------------------------------------------------
 
-    def serve(self) -> FakeServer:
-        self.server = FakeServer(self.app).start()
-        return self.server
-
-    @property
-    def url(self) -> str:
-        if self.server is None:
-            raise RuntimeError("call serve() first")
-        return self.server.url
-
-    def count_creates(self) -> int:
-        with self._lock:
-            return len(self.creates)
-
     def expire_urls(self) -> None:
-        with self._lock:
-            self._revoked_before = self.clock() + 1e-6
+        self.links.revoke()
 
     # ---- middleware and helpers ----------------------------------------------------
 
@@ -351,7 +335,7 @@ class FakeXai:
             if made.outcome == "moderated":
                 video["respect_moderation"] = False
             else:
-                video["url"] = self._sign(request, made.id)
+                video["url"] = self.links.sign(request, made.id)
             return web.json_response(
                 {
                     "status": "done",
@@ -362,24 +346,9 @@ class FakeXai:
                 }
             )
 
-    def _sign(self, request: web.Request, request_id: str) -> str:
-        issued = f"{self.clock():.6f}"
-        sig = hmac.new(_SIGNING, f"{request_id}\n{issued}".encode(), "sha256").hexdigest()
-        return f"{request.scheme}://{request.host}/vidgen/{request_id}.mp4?se={issued}&sig={sig}"
-
     async def _file(self, request: web.Request) -> web.Response:
-        request_id = request.match_info["request_id"]
-        issued = request.query.get("se", "")
-        given = request.query.get("sig", "")
-        wanted = hmac.new(_SIGNING, f"{request_id}\n{issued}".encode(), "sha256").hexdigest()
-        if not hmac.compare_digest(given, wanted):
-            return web.Response(status=403, text="AccessDenied: signature does not match")
-        with self._lock:
-            revoked = float(issued) < self._revoked_before
-        if revoked or self.clock() >= float(issued) + self.url_ttl:
-            return web.Response(status=403, text="AccessDenied: Request has expired")
         assert self.video is not None
-        return _ranged(request, self.video)
+        return self.links.serve(request, self.video)
 
 
 def _image(field_name: str, ref: Any) -> dict[str, Any]:

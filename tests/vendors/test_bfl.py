@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from takestock.core.vendor import GenerationRequest, TaskHandle
 from takestock.vendors.bfl import BflAdapter
 from tests.fakeserver import Fault
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.contract import FaultMatrix, done
 from tests.vendors.fake_bfl import FakeBfl
 from tests.vendors.kit import VendorKit, instant_backoff, kit_factory, run_cli
 
@@ -57,11 +57,6 @@ def picture(folder: Path, name: str, size: tuple[int, int] = (640, 360), fmt: st
 
 def b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
-
-
-def done(job: Any) -> None:
-    assert job.state == "done", (job.state, job.error_kind, job.error)
-    assert job.take_id is not None
 
 
 def creates(k: VendorKit) -> list[Any]:
@@ -278,21 +273,17 @@ def test_create_errors_map_into_the_error_tree(kit, status, body, kind, words):
     assert words in job.error
 
 
-def test_an_auth_failure_quoting_the_key_keeps_it_nowhere(kit, caplog):
-    caplog.set_level(logging.DEBUG)
-    k = kit()
-    k.key = "bfl_WRONG_0a1b2c3d4e5f6a7b8c9d"
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "auth")
-    assert "key [redacted] not found" in job.error
-    assert creates(k)[0].headers["x-key"] == k.key  # it travelled, and came back
-    stored = b"".join(p.read_bytes() for p in k.paths.database.parent.glob("*") if p.is_file())
-    assert k.key.encode() not in stored
-    assert k.key not in caplog.text
-    assert k.key not in json.dumps(job.to_json())
-
-
 # --------------------------------------------------------------------- rate limits, faults
+
+
+class TestFaults(FaultMatrix):
+    """The shared fault matrix (tests/vendors/contract.py) on this vendor's paths."""
+
+    create = ("POST", CREATE)
+    poll = ("GET", POLL)
+    files = FILES
+    video = VIDEO
+    wrong_key = "bfl_WRONG_0a1b2c3d4e5f6a7b8c9d"
 
 
 @pytest.mark.parametrize("retry_after", [None, 0.05])
@@ -305,15 +296,6 @@ def test_the_five_task_limit_queues_takes_until_a_slot_frees(kit, instant_backof
     assert len(creates(k)) > 2  # refused with 429 at least once, then sent again
 
 
-def test_a_429_with_retry_after_is_honoured(kit):
-    k = kit()
-    k.server.script("POST", CREATE, Fault.status(429, retry_after=0.3, json={"detail": "busy"}))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    sent = creates(k)
-    assert sent[1].at - sent[0].at >= 0.28
-    assert k.fake.count_creates() == 1
-
-
 def test_a_429_that_persists_is_rate_limited(kit):
     k = kit(max_active=0, retry_after=0)
     ctx = k.context()
@@ -321,66 +303,6 @@ def test_a_429_that_persists_is_rate_limited(kit):
         k.call(ctx, lambda: k.adapter.submit(ctx, GenerationRequest("a fox"), "ts-1"))
     assert refused.value.retry_after == 0.0
     assert "active tasks" in refused.value.message
-
-
-def test_a_5xx_to_a_poll_is_retried(kit, instant_backoff):
-    k = kit()
-    k.server.script("GET", POLL, Fault.status(503), Fault.status(500))
-    done(k.generate(GenerationRequest("a fox"))[0])
-
-
-def test_a_5xx_to_a_create_becomes_unknown_and_is_never_resent(kit):
-    k = kit()
-    k.server.script("POST", CREATE, Fault.status(503, json={"detail": "overloaded"}))
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert len(creates(k)) == 1
-
-
-def test_a_create_whose_answer_is_lost_becomes_unknown_not_a_second_charge(kit):
-    k = kit()
-    k.server.script("POST", CREATE, Fault.cut_after(0))
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert k.fake.count_creates() == 1
-    assert len(creates(k)) == 1
-
-
-def test_malformed_json_to_a_create_is_a_lost_answer(kit):
-    k = kit()
-    k.server.script("POST", CREATE, Fault.malformed_json())
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-
-
-def test_malformed_json_on_a_poll_is_retried_then_fails_as_protocol(kit):
-    k = kit()
-    k.server.script("GET", POLL, Fault.malformed_json())
-    done(k.generate(GenerationRequest("a fox"))[0])
-    k.server.script_always("GET", POLL, Fault.malformed_json())
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "protocol")
-
-
-def test_an_expired_result_link_is_fetched_again(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.status(403, text="AuthenticationFailed"))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    assert len({r.query["sig"] for r in k.server.requests_to("GET", FILES)}) == 2
-
-
-def test_a_link_that_stays_expired_fails_the_job(kit):
-    k = kit(url_ttl=0)
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "result_expired")
-
-
-def test_a_download_cut_short_resumes_with_a_range_request(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.cut_after(len(VIDEO) // 3))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    downloads = k.server.requests_to("GET", FILES)
-    assert downloads[1].headers.get("Range") == f"bytes={len(VIDEO) // 3}-"
 
 
 # ----------------------------------------------------------------------------- validation

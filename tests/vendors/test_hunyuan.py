@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from takestock.core.vendor import GenerationRequest
 from takestock.vendors.hunyuan import HunyuanAdapter
 from tests.fakeserver import Fault
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.contract import FaultMatrix, done
 from tests.vendors.fake_hunyuan import PRICE, FakeHunyuan
 from tests.vendors.kit import VendorKit, instant_backoff, kit_factory, run_cli
 
@@ -50,11 +50,6 @@ def picture(folder: Path, name: str, size: tuple[int, int] = (640, 360), fmt: st
     path = folder / name
     Image.new("RGB", size, (220, 40, 120)).save(path, fmt)
     return path
-
-
-def done(job: Any) -> None:
-    assert job.state == "done", (job.state, job.error_kind, job.error)
-    assert job.take_id is not None
 
 
 def submits(k: VendorKit) -> list[Any]:
@@ -148,31 +143,17 @@ def test_submit_errors_map_into_the_error_tree(kit, status, body, kind, words):
     assert words in job.error
 
 
-def test_an_auth_failure_quoting_the_key_keeps_it_nowhere(kit, caplog):
-    caplog.set_level(logging.DEBUG)
-    k = kit()
-    k.key = "sk-tokenhub-WRONG-0a1b2c3d4e5f"
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "auth")
-    assert "Invalid API key: [redacted]" in job.error
-    assert submits(k)[0].headers["Authorization"] == f"Bearer {k.key}"
-    stored = b"".join(p.read_bytes() for p in k.paths.database.parent.glob("*") if p.is_file())
-    assert k.key.encode() not in stored
-    assert k.key not in caplog.text
-    assert k.key not in json.dumps(job.to_json())
-
-
 # --------------------------------------------------------------------- rate limits, faults
 
 
-def test_a_429_with_retry_after_is_honoured_and_nothing_is_duplicated(kit):
-    k = kit()
-    busy = {"error": {"message": "slow down", "code": "RequestLimitExceeded"}}
-    k.server.script("POST", SUBMIT, Fault.status(429, retry_after=0.3, json=busy))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    sent = submits(k)
-    assert sent[1].at - sent[0].at >= 0.28
-    assert k.fake.count_creates() == 1
+class TestFaults(FaultMatrix):
+    """The shared fault matrix (tests/vendors/contract.py) on this vendor's paths."""
+
+    create = ("POST", SUBMIT)
+    poll = ("POST", QUERY)
+    files = FILES
+    video = VIDEO
+    wrong_key = "sk-tokenhub-WRONG-0a1b2c3d4e5f"
 
 
 def test_one_job_at_a_time_waits_for_a_slot(kit, instant_backoff):
@@ -190,20 +171,6 @@ def test_a_429_that_persists_is_rate_limited(kit):
     assert (refused.value.retry_after, refused.value.vendor_code) == (0.0, "RequestLimitExceeded")
 
 
-def test_a_5xx_to_a_query_is_retried_although_it_is_a_post(kit, instant_backoff):
-    k = kit()
-    k.server.script("POST", QUERY, Fault.status(502), Fault.status(503))
-    done(k.generate(GenerationRequest("a fox"))[0])
-
-
-def test_a_5xx_to_a_submit_becomes_unknown_and_is_never_resent(kit):
-    k = kit()
-    k.server.script("POST", SUBMIT, Fault.status(500))
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert len(submits(k)) == 1
-
-
 def test_a_submit_whose_answer_is_lost_becomes_unknown_not_a_second_charge(kit):
     k = kit()
     k.server.script("POST", SUBMIT, Fault.cut_after(0))
@@ -211,41 +178,6 @@ def test_a_submit_whose_answer_is_lost_becomes_unknown_not_a_second_charge(kit):
     assert job.state == "unknown"
     assert k.fake.count_creates() == 1
     assert k.fake.balance == 100.0 - PRICE  # charged once, never twice
-
-
-def test_malformed_json_to_a_submit_is_a_lost_answer(kit):
-    k = kit()
-    k.server.script("POST", SUBMIT, Fault.malformed_json())
-    assert k.generate(GenerationRequest("a fox"))[0].state == "unknown"
-
-
-def test_malformed_json_on_a_query_is_retried_then_fails_as_protocol(kit):
-    k = kit()
-    k.server.script("POST", QUERY, Fault.malformed_json())
-    done(k.generate(GenerationRequest("a fox"))[0])
-    k.server.script_always("POST", QUERY, Fault.malformed_json())
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "protocol")
-
-
-def test_an_expired_result_link_is_fetched_again(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.status(403, text="<Code>AccessDenied</Code>"))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    assert len({r.query["sign"] for r in k.server.requests_to("GET", FILES)}) == 2
-
-
-def test_a_link_that_stays_expired_fails_the_job(kit):
-    k = kit(url_ttl=0)
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "result_expired")
-
-
-def test_a_download_cut_short_resumes_with_a_range_request(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.cut_after(len(VIDEO) // 2))
-    done(k.generate(GenerationRequest("a fox"))[0])
-    assert k.server.requests_to("GET", FILES)[1].headers.get("Range") == f"bytes={len(VIDEO) // 2}-"
 
 
 # ----------------------------------------------------------------------------- validation

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from takestock.core.vendor import GenerationRequest, TaskHandle
 from takestock.vendors.xai import XaiAdapter
 from tests.fakeserver import Fault
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.contract import FaultMatrix, done
 from tests.vendors.fake_xai import FakeXai, cost_usd
 from tests.vendors.kit import VendorKit, instant_backoff, kit_factory, run_cli
 
@@ -52,11 +52,6 @@ def picture(folder: Path, name: str, size: tuple[int, int] = (640, 360), fmt: st
     path = folder / name
     Image.new("RGB", size, (200, 90, 40)).save(path, fmt)
     return path
-
-
-def done(job: Any) -> None:
-    assert job.state == "done", (job.state, job.error_kind, job.error)
-    assert job.take_id is not None
 
 
 def creates(k: VendorKit, path: str = GENERATIONS) -> list[Any]:
@@ -243,43 +238,17 @@ def test_create_errors_map_into_the_error_tree(kit, status, body, kind, words):
     assert (kind == "model_retired") == k.paths.catalog_overrides.exists()
 
 
-def test_an_auth_failure_quoting_the_key_keeps_it_nowhere(kit, caplog):
-    caplog.set_level(logging.DEBUG)
-    k = kit()
-    k.key = "xai-WRONG-0a1b2c3d4e5f6a7b8c9d"
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "auth")
-    assert "Incorrect API key provided: [redacted]" in job.error
-    [sent] = creates(k)
-    assert sent.headers["Authorization"] == f"Bearer {k.key}"  # it did travel, and came back
-    stored = b"".join(p.read_bytes() for p in k.paths.database.parent.glob("*") if p.is_file())
-    assert k.key.encode() not in stored
-    assert k.key not in caplog.text
-    assert k.key not in json.dumps(job.to_json())
-
-
 # --------------------------------------------------------------------- rate limits, faults
 
 
-def test_a_429_with_retry_after_is_honoured_and_nothing_is_duplicated(kit):
-    k = kit()
-    busy = {"code": "x", "error": "Too many requests"}
-    k.server.script("POST", GENERATIONS, Fault.status(429, retry_after=0.3, json=busy))
-    [job] = k.generate(GenerationRequest("a fox"))
-    done(job)
-    sent = creates(k)
-    assert len(sent) == 2
-    assert sent[1].at - sent[0].at >= 0.28
-    assert k.fake.count_creates() == 1
+class TestFaults(FaultMatrix):
+    """The shared fault matrix (tests/vendors/contract.py) on this vendor's paths."""
 
-
-def test_a_429_without_retry_after_is_retried_with_backoff(kit, instant_backoff):
-    k = kit()
-    k.server.script("POST", GENERATIONS, Fault.status(429), Fault.status(429))
-    [job] = k.generate(GenerationRequest("a fox"))
-    done(job)
-    assert len(creates(k)) == 3
-    assert k.fake.count_creates() == 1
+    create = ("POST", GENERATIONS)
+    poll = ("GET", POLL)
+    files = FILES
+    video = VIDEO
+    wrong_key = "xai-WRONG-0a1b2c3d4e5f6a7b8c9d"
 
 
 def test_a_429_that_persists_is_rate_limited(kit):
@@ -289,76 +258,6 @@ def test_a_429_that_persists_is_rate_limited(kit):
         k.call(ctx, lambda: k.adapter.submit(ctx, GenerationRequest("a fox"), "ts-1"))
     assert refused.value.retry_after == 0.0
     assert "1 request per second" in refused.value.message
-
-
-def test_a_5xx_to_a_poll_is_retried(kit, instant_backoff):
-    k = kit()
-    k.server.script("GET", POLL, Fault.status(502), Fault.status(503))
-    [job] = k.generate(GenerationRequest("a fox"))
-    done(job)
-
-
-def test_a_5xx_to_a_create_becomes_unknown_and_is_never_resent(kit):
-    k = kit()
-    k.server.script("POST", GENERATIONS, Fault.status(500))
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert len(creates(k)) == 1
-
-
-def test_a_create_whose_answer_is_lost_becomes_unknown_not_a_second_charge(kit):
-    k = kit()
-    k.server.script("POST", GENERATIONS, Fault.cut_after(0))
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert "cannot look tasks up by our id" in job.error
-    assert k.fake.count_creates() == 1
-    assert len(creates(k)) == 1
-
-
-def test_malformed_json_to_a_create_is_a_lost_answer(kit):
-    k = kit()
-    k.server.script("POST", GENERATIONS, Fault.malformed_json())
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert job.state == "unknown"
-    assert len(creates(k)) == 1
-
-
-def test_malformed_json_once_on_a_poll_is_retried_and_always_fails_as_protocol(kit):
-    k = kit()
-    k.server.script("GET", POLL, Fault.malformed_json())
-    done(k.generate(GenerationRequest("a fox"))[0])
-    k.server.script_always("GET", POLL, Fault.malformed_json())
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "protocol")
-
-
-def test_an_expired_result_link_is_fetched_again(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.status(403, text="AccessDenied: Request has expired"))
-    [job] = k.generate(GenerationRequest("a fox"))
-    done(job)
-    signatures = {r.query["sig"] for r in k.server.requests_to("GET", FILES)}
-    assert len(signatures) == 2
-    assert k.fake.count_creates() == 1
-
-
-def test_a_link_that_stays_expired_fails_the_job(kit):
-    k = kit(url_ttl=0)
-    [job] = k.generate(GenerationRequest("a fox"))
-    assert (job.state, job.error_kind) == ("failed", "result_expired")
-    assert list(k.paths.incoming.iterdir()) == []
-
-
-def test_a_download_cut_short_resumes_with_a_range_request(kit):
-    k = kit()
-    k.server.script("GET", FILES, Fault.cut_after(len(VIDEO) // 2))
-    [job] = k.generate(GenerationRequest("a fox"))
-    done(job)
-    downloads = k.server.requests_to("GET", FILES)
-    assert downloads[1].headers.get("Range") == f"bytes={len(VIDEO) // 2}-"
-    [take] = list_takes(k.store, k.paths.media)
-    assert take.sha256 == hashlib.sha256(VIDEO).hexdigest()
 
 
 def test_a_request_xai_does_not_know_fails_the_poll(kit):

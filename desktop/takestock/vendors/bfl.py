@@ -87,7 +87,6 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.logs import SecretRegistry, redact
 from takestock.core.pricing import request_facts
 from takestock.core.validation import check_image, validate_common
 from takestock.core.vendor import (
@@ -101,6 +100,7 @@ from takestock.core.vendor import (
     TaskStatus,
 )
 from takestock.vendors.base import BaseAdapter
+from takestock.vendors.restkit import endpoint, estimate_of, rule_amount, scrub
 
 __all__ = ["BflAdapter"]
 
@@ -189,24 +189,7 @@ class BflAdapter(BaseAdapter):
         if request.extra.get("draft_cache") is not None:
             seconds = max(model.durations)
             facts["resolution"] = max(model.resolutions, key=lambda r: model.resolutions[r])
-        rule = next(
-            (r for r in model.price if all(facts.get(k) == v for k, v in r.match.items())),
-            None,
-        )
-        if rule is None:
-            raise InvalidInput(
-                "resolution",
-                f"the catalog has no price for {model.id} at {facts['resolution']}; "
-                "add one in catalog-overrides.json",
-            )
-        amount = rule.per_take + rule.per_second * seconds
-        per_unit = self.vendor.money_per_unit
-        return Estimate(
-            amount=round(amount, 4),
-            unit=self.vendor.unit,
-            money=None if per_unit is None else round(amount * per_unit, 4),
-            currency=self.vendor.currency,
-        )
+        return estimate_of(self.vendor, rule_amount(model, facts, seconds))
 
     # --------------------------------------------------------------- protocol
 
@@ -217,9 +200,9 @@ class BflAdapter(BaseAdapter):
         if model is None:
             raise InvalidInput("model", "the job names no model")
         body = _body(request, model)
-        endpoint = str(model.extra.get("endpoint", CREATE))
+        path = str(model.extra.get("endpoint", CREATE))
         response = await send(
-            ctx.http, "POST", _url(ctx, endpoint), json=body, headers=_headers(ctx)
+            ctx.http, "POST", endpoint(ctx, path), json=body, headers=_headers(ctx)
         )
         data = self._check(ctx, response, creating=True)
         task_id = data.get("id") if isinstance(data, dict) else None
@@ -227,7 +210,7 @@ class BflAdapter(BaseAdapter):
         if not isinstance(task_id, str) or not task_id or not isinstance(polling_url, str):
             raise ProtocolError(
                 f"{self.vendor.name} accepted the create but sent no id and polling_url: "
-                f"{redact(repr(data))[:200]}",
+                f"{scrub(repr(data), ctx)[:200]}",
                 vendor=VENDOR_ID,
                 status=response.status_code,
             )
@@ -299,7 +282,7 @@ class BflAdapter(BaseAdapter):
 
     async def balance(self, ctx: CallContext) -> Balance:
         """``GET /v1/credits``: BFL credits, 1 credit = $0.01."""
-        response = await send(ctx.http, "GET", _url(ctx, CREDITS), headers=_headers(ctx))
+        response = await send(ctx.http, "GET", endpoint(ctx, CREDITS), headers=_headers(ctx))
         data = self._check(ctx, response)
         credits = data.get("credits") if isinstance(data, dict) else None
         if isinstance(credits, bool) or not isinstance(credits, int | float):
@@ -321,7 +304,7 @@ class BflAdapter(BaseAdapter):
         self, ctx: CallContext, response: httpx.Response, *, creating: bool = False
     ) -> VendorError:
         status = response.status_code
-        detail = _scrub(_detail(response), ctx)
+        detail = scrub(_detail(response), ctx)
         text = f"{self.vendor.name}: {detail} (HTTP {status})"
         kw: dict[str, Any] = {"vendor": VENDOR_ID, "vendor_code": str(status), "status": status}
         if status in (401, 403):
@@ -354,18 +337,6 @@ class BflAdapter(BaseAdapter):
 
 def _headers(ctx: CallContext) -> dict[str, str]:
     return {"x-key": ctx.secret("api_key")}
-
-
-def _url(ctx: CallContext, path: str) -> str:
-    return ctx.base_url.rstrip("/") + path
-
-
-def _scrub(text: str, ctx: CallContext) -> str:
-    """The vendor's words without the account's secrets (an auth error may quote the key)."""
-    registry = SecretRegistry()
-    for value in ctx.secrets.values():
-        registry.register(value)
-    return redact(text, registry)
 
 
 def _check_polling_url(ctx: CallContext, url: str) -> None:

@@ -70,7 +70,6 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.logs import SecretRegistry, redact
 from takestock.core.validation import validate_common
 from takestock.core.vendor import (
     CallContext,
@@ -81,6 +80,7 @@ from takestock.core.vendor import (
     TaskStatus,
 )
 from takestock.vendors.base import BaseAdapter
+from takestock.vendors.restkit import endpoint, scrub
 
 __all__ = ["HunyuanAdapter"]
 
@@ -141,8 +141,9 @@ class HunyuanAdapter(BaseAdapter):
         model = ctx.model
         if model is None:
             raise InvalidInput("model", "the job names no model")
+        body = _body(request, model)
         response = await send(
-            ctx.http, "POST", _url(ctx, SUBMIT), json=_body(request, model), headers=_headers(ctx)
+            ctx.http, "POST", endpoint(ctx, SUBMIT), json=body, headers=_headers(ctx)
         )
         data = self._check(ctx, response, creating=True)
         task_id = data.get("id") if isinstance(data, dict) else None
@@ -162,7 +163,7 @@ class HunyuanAdapter(BaseAdapter):
         response = await send(
             ctx.http,
             "POST",
-            _url(ctx, QUERY),
+            endpoint(ctx, QUERY),
             json={"id": handle.task_id},
             headers=_headers(ctx),
             idempotent=True,
@@ -194,7 +195,7 @@ class HunyuanAdapter(BaseAdapter):
         message = str(
             error.get("message") or data.get("error_message") or data.get("message") or ""
         )
-        message = _scrub(message or "the generation failed without a reason", ctx)
+        message = scrub(message or "the generation failed without a reason", ctx)
         text = f"{self.vendor.name}: {message}" + (f" ({code})" if code else "")
         kw: dict[str, Any] = {"vendor": VENDOR_ID, "vendor_code": code or None}
         if _REFUSED.search(f"{code} {message}"):
@@ -218,7 +219,7 @@ class HunyuanAdapter(BaseAdapter):
     ) -> VendorError:
         status = response.status_code
         code, message = _error_parts(response)
-        message = _scrub(message, ctx)
+        message = scrub(message, ctx)
         text = f"{self.vendor.name}: {message} (HTTP {status}" + (f", {code})" if code else ")")
         kw: dict[str, Any] = {
             "vendor": VENDOR_ID,
@@ -247,18 +248,6 @@ class HunyuanAdapter(BaseAdapter):
 
 def _headers(ctx: CallContext) -> dict[str, str]:
     return {"Authorization": f"Bearer {ctx.secret('api_key')}"}
-
-
-def _url(ctx: CallContext, path: str) -> str:
-    return ctx.base_url.rstrip("/") + path
-
-
-def _scrub(text: str, ctx: CallContext) -> str:
-    """The vendor's words without the account's secrets (an auth error may quote the key)."""
-    registry = SecretRegistry()
-    for value in ctx.secrets.values():
-        registry.register(value)
-    return redact(text, registry)
 
 
 def _body(request: GenerationRequest, model: ModelSpec) -> dict[str, Any]:

@@ -86,7 +86,6 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.logs import SecretRegistry, redact
 from takestock.core.pricing import request_facts
 from takestock.core.validation import check_image, validate_common
 from takestock.core.vendor import (
@@ -99,6 +98,7 @@ from takestock.core.vendor import (
     TaskStatus,
 )
 from takestock.vendors.base import BaseAdapter
+from takestock.vendors.restkit import endpoint, estimate_of, rule_amount, scrub
 
 __all__ = ["XaiAdapter"]
 
@@ -259,17 +259,7 @@ class XaiAdapter(BaseAdapter):
             facts["resolution"] = max(model.resolutions, key=lambda r: model.resolutions[r])
         elif operation == EXTEND:
             seconds = float(request.duration_s or rules.get("extend_default", 6))
-        rule = next(
-            (r for r in model.price if all(facts.get(k) == v for k, v in r.match.items())),
-            None,
-        )
-        if rule is None:
-            raise InvalidInput(
-                "resolution",
-                f"the catalog has no price for {model.id} at {facts['resolution']}; "
-                "add one in catalog-overrides.json",
-            )
-        amount = rule.per_take + rule.per_second * seconds
+        amount = rule_amount(model, facts, seconds)
         images = len(_references(request)) + (
             1 if request.image is not None or _has_frame_url(request) else 0
         )
@@ -279,13 +269,7 @@ class XaiAdapter(BaseAdapter):
             amount += video_rate * seconds
         elif operation == EXTEND:
             amount += video_rate * float(rules.get("extend_max_input_s", 0))
-        per_unit = self.vendor.money_per_unit
-        return Estimate(
-            amount=round(amount, 6),
-            unit=self.vendor.unit,
-            money=None if per_unit is None else round(amount * per_unit, 6),
-            currency=self.vendor.currency,
-        )
+        return estimate_of(self.vendor, amount, digits=6)
 
     # --------------------------------------------------------------- protocol
 
@@ -298,7 +282,7 @@ class XaiAdapter(BaseAdapter):
         operation = _operation(request)
         body = _body(request, model, operation)
         response = await send(
-            ctx.http, "POST", _url(ctx, _PATHS[operation]), json=body, headers=_headers(ctx)
+            ctx.http, "POST", endpoint(ctx, _PATHS[operation]), json=body, headers=_headers(ctx)
         )
         data = self._check(ctx, response, creating=True)
         request_id = data.get("request_id") if isinstance(data, dict) else None
@@ -312,13 +296,13 @@ class XaiAdapter(BaseAdapter):
 
     async def poll(self, ctx: CallContext, handle: TaskHandle) -> TaskStatus:
         response = await send(
-            ctx.http, "GET", _url(ctx, f"/v1/videos/{handle.task_id}"), headers=_headers(ctx)
+            ctx.http, "GET", endpoint(ctx, f"/v1/videos/{handle.task_id}"), headers=_headers(ctx)
         )
         if response.status_code == 404:
             code, message = _error_parts(response)
             raise GenerationFailed(
                 f"{self.vendor.name} has no request {handle.task_id} "
-                f"({_scrub(message, ctx)}); it was made with another key or has lapsed",
+                f"({scrub(message, ctx)}); it was made with another key or has lapsed",
                 vendor=VENDOR_ID,
                 vendor_code=code or "404",
                 status=404,
@@ -365,7 +349,7 @@ class XaiAdapter(BaseAdapter):
         raw = data.get("error")
         error = raw if isinstance(raw, dict) else {}
         code = str(error.get("code") or "")
-        message = _scrub(str(error.get("message") or "the generation failed"), ctx)
+        message = scrub(str(error.get("message") or "the generation failed"), ctx)
         text = f"{self.vendor.name}: {message}" + (f" ({code})" if code else "")
         kw: dict[str, Any] = {"vendor": VENDOR_ID, "vendor_code": code or None}
         if code != "internal_error" and _REFUSED.search(f"{code} {message}"):
@@ -384,7 +368,7 @@ class XaiAdapter(BaseAdapter):
     ) -> VendorError:
         status = response.status_code
         code, message = _error_parts(response)
-        message = _scrub(message, ctx)
+        message = scrub(message, ctx)
         text = f"{self.vendor.name}: {message} (HTTP {status})"
         kw: dict[str, Any] = {
             "vendor": VENDOR_ID,
@@ -414,18 +398,6 @@ class XaiAdapter(BaseAdapter):
 
 def _headers(ctx: CallContext) -> dict[str, str]:
     return {"Authorization": f"Bearer {ctx.secret('api_key')}"}
-
-
-def _url(ctx: CallContext, path: str) -> str:
-    return ctx.base_url.rstrip("/") + path
-
-
-def _scrub(text: str, ctx: CallContext) -> str:
-    """The vendor's words without the account's secrets (an auth error may quote the key)."""
-    registry = SecretRegistry()
-    for value in ctx.secrets.values():
-        registry.register(value)
-    return redact(text, registry)
 
 
 def _check_extras(request: GenerationRequest) -> None:
