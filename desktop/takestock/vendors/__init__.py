@@ -72,6 +72,9 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "fal": _plain("takestock.vendors.fal", "FalAdapter"),
     "replicate": _plain("takestock.vendors.replicate", "ReplicateAdapter"),
     "comfyui": _plain("takestock.vendors.comfyui", "ComfyUIAdapter"),
+    "xai": _plain("takestock.vendors.xai", "XaiAdapter"),
+    "bfl": _plain("takestock.vendors.bfl", "BflAdapter"),
+    "hunyuan": _plain("takestock.vendors.hunyuan", "HunyuanAdapter"),
 }
 
 
