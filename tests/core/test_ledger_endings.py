@@ -27,6 +27,7 @@ ENDINGS: dict[str, tuple[Script, str]] = {
     "vendor_cancelled": (Script(outcome="vendor_cancel"), ""),
     "cancelled_queued": (Script(), "cancel_queued"),
     "cancelled_running": (Script(outcome="hang"), "cancel_running"),
+    "cancelled_downloading": (Script(download="expired"), "cancel_downloading"),
     "download_failed": (Script(download="expired"), ""),
     "download_failed_charged": (Script(download="expired", cost=3.0), ""),
     "download_broke": (Script(download="raise"), ""),
@@ -54,6 +55,12 @@ def _drive_endings(root: Path, endings: list[str]) -> None:
     for job_id, action in after.items():
         if action == "cancel_running":
             asyncio.run(engine.cancel(job_id))
+        elif action == "cancel_downloading":
+            kit.store.execute(  # as a cancel arriving while the take downloads finds it
+                "UPDATE job SET state = 'downloading', results = ? WHERE id = ?",
+                ('[{"url": "https://files.invalid/x/1.mp4"}]', job_id),
+            )
+            assert asyncio.run(engine.cancel(job_id)).state == "cancelled"
     kit.run(engine, ids)
     again: list[int] = []
     for job_id, action in after.items():
@@ -85,6 +92,8 @@ def _drive_endings(root: Path, endings: list[str]) -> None:
             assert job.state == "done", (name, job.error)
         if name.startswith("download_failed") and name != "download_failed_then_fetched":
             assert job.charged_without_output, name
+        if name == "cancelled_downloading":
+            assert job.cost_actual == 4.0  # the vendor had made it: its charge stands
         if name == "download_failed_then_fetched":
             assert kit.adapter.creates == len(kit.adapter.tasks)  # no second create
     kit.store.close()

@@ -421,3 +421,35 @@ def test_every_bad_input_exits_2_names_the_field_and_stores_nothing(
     assert not failures, f"{len(failures)} of {len(table)} cases:\n" + "\n".join(failures[:80])
     assert "unexpected" not in logged
     assert "Traceback" not in logged
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (b"[1, 2]", "the top level must be an object"),
+        (b'{"sandbox": 5}', "sandbox must be an object"),
+        (b'{"sandbox": {"models": {"sandbox-v1": {"durations": "5"}}}}', "sandbox-v1.durations"),
+        (b'{"a": ' * 3000 + b"1" + b"}" * 3000, "nested too deeply"),
+        (b'{"sandbox": {"name": "\xff"}}', "not UTF-8"),
+    ],
+)
+def test_a_broken_override_file_leaves_every_command_working(
+    home: Path, capsys: pytest.CaptureFixture[str], content: bytes, where: str
+) -> None:
+    home.mkdir(parents=True)
+    overrides = home / "catalog-overrides.json"
+    overrides.write_bytes(content)
+    for argv in (
+        ["vendors", "--json"],
+        ["takes"],
+        ["paths"],
+        ["estimate", *BASE],
+        ["generate", *BASE],
+        ["jobs"],
+    ):
+        assert main(argv) == 0, argv
+        err = capsys.readouterr().err
+        assert f"warning: {overrides}" in err, argv
+        assert where in err, argv
+        assert "Traceback" not in err
+    assert overrides.read_bytes() == content

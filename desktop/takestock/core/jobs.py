@@ -428,7 +428,8 @@ class Engine:
         ids = list(job_ids)
         async with self.running():
             await asyncio.gather(*(self._drive_contained(i, until, wait_for_others) for i in ids))
-        return list(get_jobs(self.store, ids).values())
+        jobs = get_jobs(self.store, ids)
+        return [jobs[i] for i in ids if i in jobs]
 
     async def _drive_contained(
         self, job_id: int, until: Literal["final", "submitted"], wait_for_others: bool
@@ -918,9 +919,12 @@ class Engine:
                     job_id,
                     self._redact(job_id, str(exc)),
                 )
+        charged = job.cost_actual
+        if job.state == "downloading":  # the vendor made it and has charged for it
+            charged = settlement.charged_amount(self.store, job_id, charged)
         with self.store.tx():
-            if self._transition(job_id, job.state, "cancelled"):
-                self._settle(job_id, made=False, charged=job.cost_actual)
+            if self._transition(job_id, job.state, "cancelled", cost_actual=charged):
+                self._settle(job_id, made=False, charged=charged)
             else:
                 log.info("job %s ended before the cancel took effect", job_id)
         if get_job(self.store, job_id).state == "cancelled":
