@@ -81,6 +81,9 @@ class NodeClass:
     returns: tuple[str, ...] = ()
     optional: Mapping[str, Any] = field(default_factory=dict)
     output_node: bool = False
+    #: A node written with ComfyUI's newer node API: its combos are listed as
+    #: ``["COMBO", {"options": [...]}]`` rather than ``[[...]]``.
+    v3: bool = False
 
 
 def _int(lo: int = 0, hi: int = 2**64 - 1, default: int = 0) -> list[Any]:
@@ -119,7 +122,10 @@ NODES: dict[str, NodeClass] = {
     "KSampler": NodeClass(
         {
             "model": ["MODEL"],
-            "seed": _int(),
+            "seed": [
+                "INT",
+                {"default": 0, "min": 0, "max": 2**64 - 1, "control_after_generate": True},
+            ],
             "steps": _int(1, 10000, 20),
             "cfg": _float(0, 100, 8),
             "sampler_name": [["euler", "uni_pc", "dpmpp_2m"]],
@@ -145,8 +151,10 @@ NODES: dict[str, NodeClass] = {
         {"start_image": ["IMAGE"], "end_image": ["IMAGE"]},
     ),
     "VAEDecode": NodeClass({"samples": ["LATENT"], "vae": ["VAE"]}, ("IMAGE",)),
-    "LoadImage": NodeClass({"image": "@input"}, ("IMAGE", "MASK")),
-    "CreateVideo": NodeClass({"images": ["IMAGE"], "fps": _float(1, 120, 30)}, ("VIDEO",)),
+    "LoadImage": NodeClass({"image": "@input+upload"}, ("IMAGE", "MASK")),
+    "CreateVideo": NodeClass(
+        {"images": ["IMAGE"], "fps": _float(1, 120, 30)}, ("VIDEO",), {"audio": ["AUDIO"]}, v3=True
+    ),
     "SaveVideo": NodeClass(
         {
             "video": ["VIDEO"],
@@ -155,6 +163,7 @@ NODES: dict[str, NodeClass] = {
             "codec": [["auto", "h264"]],
         },
         output_node=True,
+        v3=True,
     ),
     "VHS_VideoCombine": NodeClass(
         {
@@ -173,6 +182,15 @@ NODES: dict[str, NodeClass] = {
 }
 _SAMPLERS = {"KSampler"}
 
+_DISPLAY = {
+    "UNETLoader": "Load Diffusion Model",
+    "CLIPLoader": "Load CLIP",
+    "VAELoader": "Load VAE",
+    "CLIPTextEncode": "CLIP Text Encode (Prompt)",
+    "LoadImage": "Load Image",
+}
+#: Model folders every ComfyUI has (``folder_paths``), empty unless ``files`` says.
+_FOLDERS = ("checkpoints", "loras", "vae", "text_encoders", "diffusion_models", "upscale_models")
 FILES = {
     "diffusion_models": ["wan2.2_ti2v_5B_fp16.safetensors"],
     "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
@@ -222,6 +240,7 @@ class FakeComfyUI:
         self._queue: list[_Run] = []
         self._running: _Run | None = None
         self._interrupt = False
+        self._killed = False
         self._number = 0
         self._outputs: dict[tuple[str, str, str], bytes] = {}
         self._sockets: dict[str, web.WebSocketResponse] = {}
@@ -239,6 +258,9 @@ class FakeComfyUI:
             web.post("/upload/image", self._upload),
             web.get("/view", self._view),
             web.get("/object_info", self._object_info),
+            web.get("/object_info/{node_class}", self._object_info_one),
+            web.get("/models", self._models),
+            web.get("/models/{folder}", self._model_files),
             web.get("/ws", self._ws),
         ]
         # ComfyUI serves every route twice: as is and under /api.
@@ -279,10 +301,15 @@ class FakeComfyUI:
             self._outputs.clear()
 
     def restart(self) -> None:
-        """What a server restart does: the queue and the history are gone."""
+        """What a server restart does: the queue and the history (kept in memory) are
+        gone, a prompt running is killed without a trace, the numbering starts again;
+        files written to output/ and input/ stay."""
         with self._lock:
             self._queue.clear()
             self.history.clear()
+            self._number = 0
+            if self._running is not None:
+                self._killed = True
 
     def wait_running(self, timeout: float = 5.0) -> str:
         deadline = time.monotonic() + timeout
@@ -297,7 +324,7 @@ class FakeComfyUI:
 
     def _allowed(self, spec: Any) -> list[Any] | None:
         if isinstance(spec, str) and spec.startswith("@"):
-            folder = spec[1:]
+            folder = spec[1:].removesuffix("+upload")
             return list(self.uploads) if folder == "input" else self.files.get(folder, [])
         if isinstance(spec, list) and spec and isinstance(spec[0], list):
             return spec[0]
@@ -614,25 +641,55 @@ class FakeComfyUI:
             )
         return web.Response(body=data, headers=headers, content_type="video/mp4")
 
-    async def _object_info(self, request: web.Request) -> web.Response:
+    def _node_info(self, name: str, cls: NodeClass) -> dict[str, Any]:
+        """One class as ``server.py``'s ``node_info`` describes it."""
+
         def spec(value: Any) -> Any:
             allowed = self._allowed(value)
-            return [allowed] if isinstance(value, str) and allowed is not None else value
+            if isinstance(value, str) and allowed is not None:
+                upload = {"image_upload": True} if value.endswith("+upload") else {}
+                return [allowed, upload] if upload else [allowed]
+            if cls.v3 and isinstance(value, list) and value and isinstance(value[0], list):
+                return ["COMBO", {"options": value[0], **(value[1] if len(value) > 1 else {})}]
+            return value
 
-        out = {}
-        for name, cls in self.nodes.items():
-            out[name] = {
-                "input": {
-                    "required": {k: spec(v) for k, v in cls.required.items()},
-                    "optional": {k: spec(v) for k, v in cls.optional.items()},
-                },
-                "output": list(cls.returns),
-                "output_node": cls.output_node,
-                "name": name,
-                "display_name": name,
-                "category": "fake",
-            }
-        return web.json_response(out)
+        return {
+            "input": {
+                "required": {k: spec(v) for k, v in cls.required.items()},
+                "optional": {k: spec(v) for k, v in cls.optional.items()},
+            },
+            "input_order": {"required": list(cls.required), "optional": list(cls.optional)},
+            "output": list(cls.returns),
+            "output_is_list": [False] * len(cls.returns),
+            "output_name": list(cls.returns),
+            "output_node": cls.output_node,
+            "name": name,
+            "display_name": _DISPLAY.get(name, name),
+            "description": "",
+            "python_module": "nodes",
+            "category": "fake",
+        }
+
+    async def _object_info(self, request: web.Request) -> web.Response:
+        return web.json_response({n: self._node_info(n, c) for n, c in self.nodes.items()})
+
+    async def _object_info_one(self, request: web.Request) -> web.Response:
+        # server.py: {class: info} for a known class, {} for any other name.
+        name = request.match_info["node_class"]
+        cls = self.nodes.get(name)
+        return web.json_response({name: self._node_info(name, cls)} if cls else {})
+
+    async def _models(self, request: web.Request) -> web.Response:
+        # app/model_manager.py: the folder names, then one folder's file names.
+        with self._lock:
+            return web.json_response(sorted(set(self.files) | set(_FOLDERS)))
+
+    async def _model_files(self, request: web.Request) -> web.Response:
+        folder = request.match_info["folder"]
+        if folder not in self.files and folder not in _FOLDERS:
+            return web.Response(status=404)
+        with self._lock:
+            return web.json_response(list(self.files.get(folder, [])))
 
     # ---- websocket ---------------------------------------------------------------------
 
@@ -696,7 +753,7 @@ class FakeComfyUI:
                     run = min(self._queue, key=lambda r: r.number)
                     self._queue.remove(run)
                     self._running = run
-                    self._interrupt = False
+                    self._interrupt = self._killed = False
             if run is None:
                 await asyncio.sleep(0.002)
                 continue
@@ -730,6 +787,8 @@ class FakeComfyUI:
                 {"node": node_id, "display_node": node_id, "prompt_id": run.prompt_id},
             )
             failure = await self._run_node(run, node_id, node, sid)
+            if failure == "killed":
+                return  # the process died: no message, no history
             if failure == "interrupted":
                 await add(
                     "execution_interrupted",
@@ -785,6 +844,8 @@ class FakeComfyUI:
             return None
         for step in range(1, self.steps + 1):
             with self._lock:
+                if self._killed:
+                    return "killed"
                 if self._interrupt:
                     return "interrupted"
             if step == 2 and _positive_text(run.prompt, node).find("#error") >= 0:
@@ -800,6 +861,8 @@ class FakeComfyUI:
                 await self._close_sockets(self.app)
             await asyncio.sleep(self.step_s)
         with self._lock:
+            if self._killed:
+                return "killed"
             return "interrupted" if self._interrupt else None
 
     def _save(self, run: _Run, node_id: str, node: dict[str, Any]) -> dict[str, Any] | None:
@@ -808,7 +871,10 @@ class FakeComfyUI:
             return None
         prefix = str(node["inputs"].get("filename_prefix") or "ComfyUI")
         subfolder, _, stem = prefix.rpartition("/")
-        count = sum(1 for k in self._outputs if k[1] == subfolder) + 1
+        # folder_paths.get_save_image_path: one past the highest counter of this prefix.
+        with self._lock:
+            taken = [k for k in self._outputs if k[1] == subfolder and k[2].startswith(stem + "_")]
+        count = len(taken) + 1
         if kind == "SaveImage":
             filename = f"{stem}_{count:05}_.png"
             entry = {"filename": filename, "subfolder": subfolder, "type": "output"}
