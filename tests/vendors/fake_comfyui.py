@@ -188,6 +188,7 @@ _DISPLAY = {
     "VAELoader": "Load VAE",
     "CLIPTextEncode": "CLIP Text Encode (Prompt)",
     "LoadImage": "Load Image",
+    "VAEDecode": "VAE Decode",
 }
 #: Model folders every ComfyUI has (``folder_paths``), empty unless ``files`` says.
 _FOLDERS = ("checkpoints", "loras", "vae", "text_encoders", "diffusion_models", "upscale_models")

@@ -14,9 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from importlib import resources
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from takestock.core.catalog import Catalog, load_catalog
+from takestock.core.catalog import load_catalog
 from takestock.core.errors import (
     AuthError,
     InvalidInput,
@@ -32,12 +30,8 @@ from takestock.core.errors import (
     Rejected,
     TransientError,
 )
-from takestock.core.jobs import Engine, Job, JobEvent, Target, list_jobs
-from takestock.core.library import MediaLibrary
-from takestock.core.paths import DataPaths
-from takestock.core.store import Store, open_store
-from takestock.core.takes import list_takes
-from takestock.core.vendor import CallContext, GenerationRequest, TaskState
+from takestock.core.jobs import Job, Target, list_jobs
+from takestock.core.vendor import GenerationRequest, TaskState
 from takestock.vendors.comfyui import (
     ComfyUIAdapter,
     client_id_for,
@@ -46,128 +40,27 @@ from takestock.vendors.comfyui import (
     vendor_error,
 )
 from tests.fakeserver import Fault
-from tests.fakeserver.harness import FakeServer
-from tests.fakeserver.media import tiny_mp4
-from tests.support.credentials import StaticCredentials
-from tests.vendors.fake_comfyui import FakeComfyUI, NodeClass
-
-VIDEO = tiny_mp4(seconds=2.0, width=320, height=176)
-T2V = "wan2.2-5b-t2v-sample"
-I2V = "wan2.2-5b-i2v-sample"
-PROMPT = "/prompt"
-HISTORY = "/history/{id}"
-VIEW = "/view"
-
-
-def _sample(name: str) -> dict[str, Any]:
-    text = resources.files("takestock.resources").joinpath(f"comfyui/{name}").read_text()
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-@dataclass
-class Kit:
-    fake: FakeComfyUI
-    paths: DataPaths
-    store: Store
-    catalog: Catalog
-    adapter: ComfyUIAdapter
-    events: list[JobEvent] = field(default_factory=list)
-    base: str = ""
-
-    @property
-    def server(self) -> FakeServer:
-        assert self.fake.server is not None
-        return self.fake.server
-
-    def engine(self, **kw: Any) -> Engine:
-        return Engine(
-            self.store,
-            MediaLibrary(self.paths),
-            self.catalog,
-            {"comfyui": self.adapter},
-            StaticCredentials(),
-            poll_interval=0.01,
-            catalog_overrides=self.paths.catalog_overrides,
-            environ={"TAKESTOCK_COMFYUI_BASE_URL": self.base or self.fake.url},
-            on_change=self.events.append,
-            **kw,
-        )
-
-    def generate(self, request: GenerationRequest, model: str = T2V) -> Job:
-        engine = self.engine()
-        _, [job_id] = engine.enqueue(request, [Target("comfyui", model)])
-        [job] = asyncio.run(asyncio.wait_for(engine.run([job_id]), 30))
-        assert self.server.pending_faults() == 0, "a scripted fault was never met"
-        return job
-
-    def posts(self) -> int:
-        return len(self.server.requests_to("POST", PROMPT))
-
-    def context(self, model: str | None = None) -> CallContext:
-        vendor = self.catalog.vendor("comfyui")
-        return CallContext(
-            http=httpx.AsyncClient(),
-            vendor=vendor,
-            base_url=self.base or self.fake.url,
-            model=vendor.models[model] if model else None,
-        )
-
-
-@pytest.fixture
-def serve_fake() -> Iterator[Any]:
-    """``serve_fake(**options)`` starts a :class:`FakeComfyUI`; stopped and checked after."""
-    started: list[FakeComfyUI] = []
-
-    def make(**options: Any) -> FakeComfyUI:
-        fake = FakeComfyUI(video=VIDEO, **options)
-        fake.serve()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        assert fake.server is not None
-        fake.server.stop()
-        fake.server.check()
-
-
-@pytest.fixture
-def kit(tmp_path: Path, serve_fake: Any) -> Any:
-    def make(overrides: dict[str, Any] | None = None, **options: Any) -> Kit:
-        paths = DataPaths(tmp_path / f"home-{len(list(tmp_path.iterdir()))}").ensure()
-        if overrides:
-            paths.catalog_overrides.write_text(json.dumps(overrides))
-        catalog = load_catalog(paths.catalog_overrides)
-        adapter = ComfyUIAdapter(catalog.vendor("comfyui"))
-        store = open_store(paths.database)
-        return Kit(serve_fake(**options), paths, store, catalog, adapter)
-
-    return make
-
-
-def _done(kit: Kit, job: Job, prompts: int = 1) -> None:
-    assert job.state == "done", (job.state, job.error_kind, job.error)
-    [take] = list_takes(kit.store, kit.paths.media)
-    assert take.path.read_bytes() == VIDEO
-    assert kit.fake.count_prompts() == prompts
-    assert kit.adapter.listeners.watching == []  # nothing left listening
-
-
-def _image(path: Path, size: tuple[int, int], fmt: str = "PNG") -> Path:
-    Image.new("RGB", size, (200, 40, 40)).save(path, fmt)
-    return path
-
-
-def _workflow_file(tmp: Path, name: str, graph: dict[str, Any]) -> Path:
-    path = tmp / name
-    path.write_text(json.dumps(graph))
-    return path
+from tests.vendors.comfyui_kit import (  # noqa: F401 (the fixtures kit and serve_fake)
+    HISTORY,
+    I2V,
+    PROMPT,
+    T2V,
+    VIDEO,
+    VIEW,
+    Kit,
+    done,
+    image,
+    kit_fixture,
+    sample,
+    serve_fake_fixture,
+    workflow_file,
+)
+from tests.vendors.fake_comfyui import NodeClass
 
 
 def _flf_graph() -> dict[str, Any]:
     """First and last frame on Wan's core node, marked by title."""
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["3"]["inputs"].update(positive=["70", 0], negative=["70", 1], latent_image=["70", 2])
     del graph["55"]
     graph["70"] = {
@@ -230,14 +123,14 @@ def test_text_to_video_fills_the_marked_inputs_and_ends_in_a_take(kit):
         "a red fox in snow", negative="blurry", duration_s=3, aspect="9:16", seed=42
     )
     job = k.generate(request)
-    _done(k, job)
+    done(k, job)
     [body] = k.fake.prompts
     ours = prompt_id_for(job.client_request_id)
     assert str(uuid.UUID(ours)) == ours  # a canonical UUID, as newer servers require
     assert set(body) == {"prompt", "client_id", "prompt_id"}
     assert body["prompt_id"] == ours == job.vendor_task_id
     assert body["client_id"] == client_id_for(ours)
-    expected = _sample("sample_t2v.json")
+    expected = sample("sample_t2v.json")
     expected["6"]["inputs"]["text"] = "a red fox in snow"
     expected["7"]["inputs"]["text"] = "blurry"
     expected["3"]["inputs"]["seed"] = 42
@@ -276,11 +169,11 @@ def test_without_a_seed_each_take_gets_a_fresh_one(kit):
     assert "blurry, low quality" in k.fake.prompts[0]["prompt"]["7"]["inputs"]["text"]
 
 
-def test_image_to_video_uploads_the_image_and_names_it_in_load_image(kit, tmp_path):
+def test_image_to_video_uploads_the_image_and_names_it_in_loadimage(kit, tmp_path):
     k = kit()
-    start = _image(tmp_path / "start.png", (720, 1280))
+    start = image(tmp_path / "start.png", (720, 1280))
     job = k.generate(GenerationRequest("she turns", image=start, duration_s=2), I2V)
-    _done(k, job)
+    done(k, job)
     [form] = k.fake.upload_forms
     assert form["content_type"] == "image/png"
     assert form["type"] == "input"
@@ -300,13 +193,13 @@ def test_image_to_video_uploads_the_image_and_names_it_in_load_image(kit, tmp_pa
 
 
 def test_first_and_last_frame_on_a_users_workflow(kit, tmp_path):
-    path = _workflow_file(tmp_path, "flf_api.json", _flf_graph())
+    path = workflow_file(tmp_path, "flf_api.json", _flf_graph())
     k = kit(_flf_overrides(path))
-    first = _image(tmp_path / "a.png", (960, 540))
-    last = _image(tmp_path / "b.jpg", (960, 540), "JPEG")
+    first = image(tmp_path / "a.png", (960, 540))
+    last = image(tmp_path / "b.jpg", (960, 540), "JPEG")
     request = GenerationRequest("a sunrise", image=first, last_frame=last, duration_s=5)
     job = k.generate(request, "flf")
-    _done(k, job)
+    done(k, job)
     assert len(k.fake.upload_forms) == 2
     graph = k.fake.prompts[0]["prompt"]
     uploads = k.fake.uploads
@@ -318,7 +211,7 @@ def test_first_and_last_frame_on_a_users_workflow(kit, tmp_path):
 
 
 def test_a_video_combine_output_and_an_inputs_map_without_titles(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     for node in graph.values():
         node["_meta"]["title"] = node["class_type"]  # no marks at all
     del graph["57"], graph["58"]
@@ -331,7 +224,7 @@ def test_a_video_combine_output_and_an_inputs_map_without_titles(kit, tmp_path):
             "format": "video/h264-mp4",
         },
     }
-    _workflow_file(tmp_path, "vhs.json", graph)
+    workflow_file(tmp_path, "vhs.json", graph)
     inputs = {
         "prompt": ["6", "text"],
         "seed": ["3", "seed"],
@@ -342,7 +235,7 @@ def test_a_video_combine_output_and_an_inputs_map_without_titles(kit, tmp_path):
     over = {"comfyui": {"extra": {"workflows_dir": str(tmp_path)}, "models": {"vhs": vhs}}}
     k = kit(over)
     job = k.generate(GenerationRequest("a boat", duration_s=4, seed=7), "vhs")
-    _done(k, job)
+    done(k, job)
     sent = k.fake.prompts[0]["prompt"]
     assert sent["55"]["inputs"]["length"] == 4 * 16
     assert sent["80"]["inputs"]["frame_rate"] == 16
@@ -353,19 +246,19 @@ def test_a_video_combine_output_and_an_inputs_map_without_titles(kit, tmp_path):
 
 
 def test_a_request_may_name_its_own_workflow(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["3"]["inputs"]["steps"] = 4
-    path = _workflow_file(tmp_path, "fast.json", graph)
+    path = workflow_file(tmp_path, "fast.json", graph)
     k = kit()
     job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
-    _done(k, job)
+    done(k, job)
     assert k.fake.prompts[0]["prompt"]["3"]["inputs"]["steps"] == 4
 
 
 def test_a_base_url_under_the_api_prefix_works(kit):
     k = kit()
     k.base = k.fake.url + "/api"
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
     assert k.server.requests_to("POST", "/api/prompt")
     assert k.server.requests_to("GET", "/api/view")
     assert not k.server.requests_to("POST", "/prompt")
@@ -377,7 +270,7 @@ def test_a_base_url_under_the_api_prefix_works(kit):
 def test_progress_comes_from_the_websocket(kit):
     k = kit(steps=20, step_s=0.03)
     job = k.generate(GenerationRequest("a fox"))
-    _done(k, job)
+    done(k, job)
     progress = [e.progress for e in k.events if e.state == "running" and e.progress]
     assert progress, "no progress reached the engine"
     assert all(0 < p < 1 for p in progress)
@@ -390,14 +283,14 @@ def test_progress_comes_from_the_websocket(kit):
 def test_without_a_websocket_the_history_alone_finishes_the_job(kit):
     k = kit(ws_enabled=False, steps=6, step_s=0.03)
     job = k.generate(GenerationRequest("a fox"))
-    _done(k, job)
+    done(k, job)
     assert not any(e.progress for e in k.events if e.state == "running")
     assert len(k.server.requests_to("GET", "/ws")) <= 3  # it gave up, polling went on
 
 
 def test_a_socket_that_drops_is_reopened_and_never_needed(kit):
     k = kit(drop_ws_after=1, steps=8, step_s=0.03)
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
     assert 2 <= len(k.server.requests_to("GET", "/ws")) <= 3
 
 
@@ -423,7 +316,7 @@ def test_a_listener_ends_with_its_loop_and_restarts_on_the_next(kit):
     assert watch.task.done()
     k.fake.resume()
     [job] = asyncio.run(k.engine().run([job_id]))
-    _done(k, job)
+    done(k, job)
     assert k.fake.ws_clients.count(client_id_for(prompt_id)) == 2
 
 
@@ -461,17 +354,17 @@ def test_missing_model_files_are_refused_naming_each_and_its_folder(kit):
     assert k.fake.uploads == {}
     # Only the node classes the workflow uses were asked about.
     asked = {r.path.rsplit("/", 1)[-1] for r in k.server.requests_to("GET", "/object_info/{c}")}
-    assert asked == {n["class_type"] for n in _sample("sample_t2v.json").values()}
+    assert asked == {n["class_type"] for n in sample("sample_t2v.json").values()}
 
 
 def test_a_missing_file_of_an_unknown_loader_is_placed_by_the_model_lists(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["37"] = {
         "class_type": "WanVideoLoader",
         "inputs": {"model": "wan-kijai.safetensors"},
         "_meta": {"title": "Load Wan (custom)"},
     }
-    path = _workflow_file(tmp_path, "kijai.json", graph)
+    path = workflow_file(tmp_path, "kijai.json", graph)
     k = kit()
     k.fake.nodes["WanVideoLoader"] = NodeClass({"model": "@diffusion_models"}, ("MODEL",))
     job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
@@ -483,11 +376,11 @@ def test_a_missing_file_of_an_unknown_loader_is_placed_by_the_model_lists(kit, t
 
 
 def test_a_missing_custom_node_is_refused_before_anything_is_sent(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["48"]["class_type"] = "WanVideoModelLoader"
     k = kit()
     k.fake.files["vae"] = []
-    path = _workflow_file(tmp_path, "custom.json", graph)
+    path = workflow_file(tmp_path, "custom.json", graph)
     job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
     assert (job.state, job.error_kind) == ("failed", "invalid_input")
     assert "node WanVideoModelLoader is not installed" in job.error
@@ -496,12 +389,12 @@ def test_a_missing_custom_node_is_refused_before_anything_is_sent(kit, tmp_path)
 
 
 def test_a_partly_valid_prompt_is_taken_back_and_refused(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["90"] = {
         "class_type": "SaveImage",
         "inputs": {"images": ["3", 0], "filename_prefix": "x"},
     }
-    path = _workflow_file(tmp_path, "half.json", graph)
+    path = workflow_file(tmp_path, "half.json", graph)
     k = kit(paused=True)
     job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
     assert (job.state, job.error_kind) == ("failed", "rejected")
@@ -513,13 +406,13 @@ def test_a_partly_valid_prompt_is_taken_back_and_refused(kit, tmp_path):
 
 
 def test_a_workflow_that_saves_no_video_fails_saying_so(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     del graph["57"], graph["58"]
     graph["90"] = {
         "class_type": "SaveImage",
         "inputs": {"images": ["8", 0], "filename_prefix": "x"},
     }
-    path = _workflow_file(tmp_path, "stills.json", graph)
+    path = workflow_file(tmp_path, "stills.json", graph)
     k = kit()
     job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
     assert (job.state, job.error_kind) == ("failed", "generation_failed")
@@ -550,7 +443,7 @@ def test_a_proxys_rate_limit_with_retry_after_is_honoured(kit):
     k = kit()
     k.server.script("POST", PROMPT, Fault.status(429, retry_after=0.3, text="slow down"))
     job = k.generate(GenerationRequest("a fox"))
-    _done(k, job)
+    done(k, job)
     first, second = k.server.requests_to("POST", PROMPT)
     assert second.at - first.at >= 0.28
 
@@ -558,7 +451,7 @@ def test_a_proxys_rate_limit_with_retry_after_is_honoured(kit):
 def test_a_rate_limit_without_retry_after_backs_off(kit):
     k = kit()
     k.server.script("POST", PROMPT, Fault.status(429), Fault.status(429))
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
     assert k.posts() == 3
 
 
@@ -566,7 +459,7 @@ def test_a_server_error_to_a_create_is_looked_up_then_sent_once_more(kit):
     k = kit()
     k.server.script("POST", PROMPT, Fault.status(500, text="Internal Server Error"))
     job = k.generate(GenerationRequest("a fox"))
-    _done(k, job)  # one prompt at ComfyUI: the lookup found none, so it was safe
+    done(k, job)  # one prompt at ComfyUI: the lookup found none, so it was safe
     assert k.posts() == 2
     assert k.server.requests_to("GET", HISTORY)[0].path.endswith(
         prompt_id_for(job.client_request_id)
@@ -576,7 +469,7 @@ def test_a_server_error_to_a_create_is_looked_up_then_sent_once_more(kit):
 def test_malformed_json_to_a_create_is_looked_up(kit):
     k = kit()
     k.server.script("POST", PROMPT, Fault.malformed_json())
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
     assert k.posts() == 2
 
 
@@ -584,7 +477,7 @@ def test_a_create_whose_answer_is_lost_is_found_by_our_prompt_id(kit):
     k = kit()
     k.server.script("POST", PROMPT, Fault.cut_after(0))  # queued; we never hear
     job = k.generate(GenerationRequest("a fox"))
-    _done(k, job)  # found again: never queued twice
+    done(k, job)  # found again: never queued twice
     assert k.posts() == 1
     assert job.vendor_task_id == prompt_id_for(job.client_request_id)
 
@@ -603,7 +496,7 @@ def test_on_a_server_that_ignores_our_id_a_lost_create_is_found_by_client_id(kit
 
     asyncio.run(go())
     [job] = list_jobs(k.store)
-    _done(k, job)
+    done(k, job)
     assert k.posts() == 1
     assert job.vendor_task_id == k.fake.runs[0] != prompt_id_for(job.client_request_id)
 
@@ -634,7 +527,7 @@ def test_a_finished_prompt_on_an_old_server_is_found_in_the_recent_history(kit):
 def test_server_errors_and_malformed_json_on_polls_are_retried(kit):
     k = kit()
     k.server.script("GET", HISTORY, Fault.status(502), Fault.malformed_json())
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
 
 
 def test_a_poll_that_never_makes_sense_fails_with_protocol(kit):
@@ -674,7 +567,7 @@ def test_a_deleted_output_file_fails_as_an_expired_result(kit):
 def test_a_download_cut_short_resumes_with_a_range_request(kit):
     k = kit()
     k.server.script("GET", VIEW, Fault.cut_after(len(VIDEO) // 2))
-    _done(k, k.generate(GenerationRequest("a fox")))
+    done(k, k.generate(GenerationRequest("a fox")))
     downloads = k.server.requests_to("GET", VIEW)
     assert len(downloads) == 2
     assert downloads[1].headers.get("Range") == f"bytes={len(VIDEO) // 2}-"
@@ -693,22 +586,22 @@ def test_a_server_that_is_not_running_fails_saying_so(kit):
 
 
 def _refusals(tmp: Path) -> list[tuple[str, GenerationRequest, str, str]]:
-    frame = _image(tmp / "frame.png", (640, 360))
-    tiny = _image(tmp / "tiny.png", (32, 32))
-    ui = _workflow_file(tmp, "ui.json", {"nodes": [], "links": [], "version": 0.4})
+    frame = image(tmp / "frame.png", (640, 360))
+    tiny = image(tmp / "tiny.png", (32, 32))
+    ui = workflow_file(tmp, "ui.json", {"nodes": [], "links": [], "version": 0.4})
     broken = tmp / "broken.json"
     broken.write_text("{ nope")
-    blank = _sample("sample_t2v.json")
+    blank = sample("sample_t2v.json")
     for node in blank.values():
         node["_meta"]["title"] = ""
-    blank_path = _workflow_file(tmp, "blank.json", blank)
+    blank_path = workflow_file(tmp, "blank.json", blank)
     bare = copy.deepcopy(blank)
     bare["6"]["_meta"]["title"] = "takestock:prompt"
-    bare_path = _workflow_file(tmp, "bare.json", bare)
+    bare_path = workflow_file(tmp, "bare.json", bare)
     marked = {"workflow": str(bare_path)}
-    odd = _sample("sample_t2v.json")
+    odd = sample("sample_t2v.json")
     odd["3"]["_meta"]["title"] = "takestock:colour"
-    odd_path = _workflow_file(tmp, "odd.json", odd)
+    odd_path = workflow_file(tmp, "odd.json", odd)
     r = GenerationRequest
     return [
         (T2V, r("x", duration_s=7), "duration", "use 2, 3, 4, 5"),
@@ -747,10 +640,10 @@ def test_every_limit_and_missing_mark_is_refused_before_anything_is_sent(kit, tm
 
 
 def test_a_model_without_fps_cannot_take_a_duration(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["57"]["_meta"]["title"] = "Create Video"
     graph["57"]["inputs"]["fps"] = ["99", 0]  # linked: no literal to read
-    path = _workflow_file(tmp_path, "nofps.json", graph)
+    path = workflow_file(tmp_path, "nofps.json", graph)
     over = {"comfyui": {"models": {"nofps": {"durations": [5], "extra": {"workflow": str(path)}}}}}
     k = kit(over)
     with pytest.raises(InvalidInput, match=r"set extra\.fps"):
@@ -859,7 +752,7 @@ def test_the_fake_refuses_what_comfyui_refuses(kit):
     assert no_prompt.status_code == 400
     assert no_prompt.json()["error"]["type"] == "no_prompt"
     bad_id = httpx.post(
-        url + "/prompt", json={"prompt": _sample("sample_t2v.json"), "prompt_id": "ts-1"}
+        url + "/prompt", json={"prompt": sample("sample_t2v.json"), "prompt_id": "ts-1"}
     )
     assert bad_id.status_code == 400
     no_outputs = httpx.post(
@@ -871,7 +764,7 @@ def test_the_fake_refuses_what_comfyui_refuses(kit):
         },
     )
     assert no_outputs.json()["error"]["type"] == "prompt_no_outputs"
-    graph = _sample("sample_i2v.json")
+    graph = sample("sample_i2v.json")
     unknown_image = httpx.post(url + "/prompt", json={"prompt": graph})
     assert (
         unknown_image.json()["node_errors"]["56"]["errors"][0]["type"] == "custom_validation_failed"
@@ -887,10 +780,10 @@ def test_the_fake_refuses_what_comfyui_refuses(kit):
 def test_refresh_lists_the_workflows_this_server_can_run(kit, tmp_path):
     folder = tmp_path / "workflows"
     folder.mkdir()
-    _workflow_file(folder, "My FLF.json", _flf_graph())
-    custom = _sample("sample_t2v.json")
+    workflow_file(folder, "My FLF.json", _flf_graph())
+    custom = sample("sample_t2v.json")
     custom["48"]["class_type"] = "WanVideoModelLoader"
-    _workflow_file(folder, "kijai.json", custom)
+    workflow_file(folder, "kijai.json", custom)
     (folder / "notes.json").write_text('{"nodes": [], "links": []}')  # UI format: skipped
     k = kit({"comfyui": {"extra": {"workflows_dir": str(folder)}}})
     k.fake.files["vae"] = []
@@ -958,7 +851,7 @@ def test_the_cli_generates_refreshes_and_refuses(home, serve_fake, tmp_path):
 
     folder = tmp_path / "flows"
     folder.mkdir()
-    _workflow_file(folder, "loop.json", _sample("sample_t2v.json"))
+    workflow_file(folder, "loop.json", sample("sample_t2v.json"))
     home.mkdir(parents=True, exist_ok=True)
     (home / "catalog-overrides.json").write_text(
         json.dumps({"comfyui": {"extra": {"workflows_dir": str(folder)}}})
@@ -976,7 +869,7 @@ def test_the_cli_generates_refreshes_and_refuses(home, serve_fake, tmp_path):
 
 def test_images_are_read_once_and_uploaded_by_content(kit, tmp_path):
     k = kit()
-    start = _image(tmp_path / "start.png", (640, 640))
+    start = image(tmp_path / "start.png", (640, 640))
     engine = k.engine()
     request = GenerationRequest("spin", image=start)
     _, job_ids = engine.enqueue(request, [Target("comfyui", I2V)], count=2)
@@ -1011,9 +904,9 @@ def test_the_error_table(status, kind):
 
 
 def test_a_refusal_keeps_comfyuis_error_type_as_the_code(kit, tmp_path):
-    graph = _sample("sample_t2v.json")
+    graph = sample("sample_t2v.json")
     graph["3"]["inputs"]["steps"] = 0  # below KSampler's minimum: ComfyUI's own check
-    path = _workflow_file(tmp_path, "zero.json", graph)
+    path = workflow_file(tmp_path, "zero.json", graph)
     k = kit()
     ctx = k.context(T2V)
     request = GenerationRequest("a fox", extra={"workflow": str(path)})
