@@ -197,17 +197,18 @@ def test_widget_values_by_name_links_as_objects_and_muted_sources():
     assert graph["5"]["inputs"] == {"tags": {"__value__": ["x", "y"]}}  # not read as a link
 
 
-def test_subgraphs_are_refused_with_what_to_do(kit, tmp_path):
+def test_subgraphs_are_refused_before_anything_is_sent(kit, tmp_path):
     data = copy.deepcopy(_ui())
     subgraph = "5b1e0c3d-7a21-4f6e-9a44-9f5d3a0e2c7b"
     data["definitions"] = {"subgraphs": [{"id": subgraph, "nodes": [], "links": []}]}
     data["nodes"].append({"id": 70, "type": subgraph, "mode": 0, "inputs": [], "outputs": []})
     path = workflow_file(tmp_path, "nested.json", data)
     k = kit(_overrides(path))
-    job = k.generate(GenerationRequest("a red kite"), "saved")
-    assert job.error_kind == "invalid_input"
-    assert "Unpack Subgraph" in job.error
-    assert k.posts() == 0
+    with pytest.raises(InvalidInput) as refused:  # found offline: the CLI exits 2
+        k.engine().enqueue(GenerationRequest("a red kite"), [Target("comfyui", "saved")])
+    assert refused.value.field == "workflow"
+    assert "Unpack Subgraph" in str(refused.value)
+    assert k.server.count() == 0
 
 
 def test_refresh_lists_a_saved_workflow_from_the_workflows_folder(kit, tmp_path):

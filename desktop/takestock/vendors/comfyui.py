@@ -157,6 +157,7 @@ from takestock.vendors.comfyui_workflow import (
     frame_size,
     load_workflow,
     missing_message,
+    missing_note,
     new_entry,
     parse_workflow,
     read_workflow,
@@ -718,7 +719,7 @@ class ComfyUIAdapter(BaseAdapter):
                 entries.append({"id": model.id, "status": "retired", "status_note": str(exc)})
                 continue
             if workflow is None or missing:
-                note = missing_message(source.name, await self._place(ctx, missing))
+                note = missing_note(await self._place(ctx, missing))
                 entries.append({"id": model.id, "status": "retired", "status_note": note})
                 continue
             entries.append({"id": model.id, **availability(workflow, info)})

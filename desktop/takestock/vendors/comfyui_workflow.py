@@ -73,6 +73,7 @@ __all__ = [
     "is_ui_format",
     "load_workflow",
     "missing_message",
+    "missing_note",
     "missing_on_server",
     "new_entry",
     "parse_workflow",
@@ -211,6 +212,7 @@ class Source:
         """Whether the workflow marks a field, known without the server."""
         if not self.ui:
             return self.parse().has
+        ui_classes(self.data)  # subgraphs and group nodes are refused here, offline
         fields = {name for name in (self.explicit or {}) if name in _INPUTS}
         for node in self.data["nodes"]:
             if isinstance(node, dict) and node.get("mode", 0) not in _SKIPPED_MODES:
@@ -597,17 +599,21 @@ def missing_message(workflow_name: str, missing: Sequence[Missing]) -> str:
     )
 
 
+def missing_note(missing: Sequence[Missing]) -> str:
+    """A catalog ``status_note`` saying what a server lacks for a workflow."""
+    lines = list(dict.fromkeys(m.line() for m in missing))
+    return f"{time.strftime('%Y-%m-%d')}: this ComfyUI cannot run it yet; it lacks " + "; ".join(
+        lines[:8]
+    )
+
+
 def availability(workflow: Workflow, info: Mapping[str, Any]) -> dict[str, Any]:
     """``status`` (and a note) for a workflow against the server's ``object_info``."""
     filled = {(s.node, s.input) for slots in workflow.slots.values() for s in slots}
     missing = missing_on_server(workflow, info, skip=lambda n, i: (n, i) in filled)
     if not missing:
         return {"status": "active", "status_note": ""}
-    lines = list(dict.fromkeys(m.line() for m in missing))
-    note = f"{time.strftime('%Y-%m-%d')}: this ComfyUI cannot run it yet; it lacks " + "; ".join(
-        lines[:8]
-    )
-    return {"status": "retired", "status_note": note}
+    return {"status": "retired", "status_note": missing_note(missing)}
 
 
 def check_on_server(
