@@ -28,8 +28,8 @@ from tests.support.credentials import StaticCredentials
 from tests.vendors.fake_comfyui import FakeComfyUI
 
 __all__ = [
-    "HISTORY", "I2V", "PROMPT", "T2V", "VIDEO", "VIEW", "Kit", "done", "image", "kit_fixture",
-    "sample", "serve_fake_fixture", "workflow_file",
+    "HISTORY", "I2V", "PROMPT", "T2V", "VIDEO", "VIEW", "Kit", "done", "flf_graph", "image",
+    "kit_fixture", "sample", "serve_fake_fixture", "workflow_file",
 ]  # fmt: skip
 
 VIDEO = tiny_mp4(seconds=2.0, width=320, height=176)
@@ -146,3 +146,36 @@ def workflow_file(tmp: Path, name: str, graph: dict[str, Any]) -> Path:
     path = tmp / name
     path.write_text(json.dumps(graph))
     return path
+
+
+def flf_graph() -> dict[str, Any]:
+    """First and last frame on Wan's core node, marked by title."""
+    graph = sample("sample_t2v.json")
+    graph["3"]["inputs"].update(positive=["70", 0], negative=["70", 1], latent_image=["70", 2])
+    del graph["55"]
+    graph["70"] = {
+        "class_type": "WanFirstLastFrameToVideo",
+        "inputs": {
+            "positive": ["6", 0],
+            "negative": ["7", 0],
+            "vae": ["39", 0],
+            "width": 832,
+            "height": 480,
+            "length": 81,
+            "batch_size": 1,
+            "start_image": ["71", 0],
+            "end_image": ["72", 0],
+        },
+        "_meta": {"title": "FLF takestock:size,frames"},
+    }
+    graph["71"] = {
+        "class_type": "LoadImage",
+        "inputs": {"image": "start.png"},
+        "_meta": {"title": "takestock:start_image"},
+    }
+    graph["72"] = {
+        "class_type": "LoadImage",
+        "inputs": {"image": "end.png"},
+        "_meta": {"title": "takestock:end_image"},
+    }
+    return graph

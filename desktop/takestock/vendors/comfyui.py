@@ -78,10 +78,9 @@ States (there is no state field; it is derived):
                                                         HH:MM: retrying"
     ========================================= ========= ================================
 
-Errors: see ``comfyui_answers``. No server at the base URL when creating is
-ConnectFailed ("is it running?"); a missing model file or custom node is InvalidInput
-found before sending (``takestock vendors refresh comfyui`` also lists what each
-workflow lacks, and marks it retired until a refresh finds it complete).
+Errors: ``comfyui_answers``; no server when creating: ConnectFailed ("is it running?").
+``takestock vendors refresh comfyui`` marks a workflow the server lacks files or nodes
+for retired, saying what it lacks, until a refresh finds it complete.
 
 Cost: ComfyUI is free; the catalog has no prices, estimates are 0, and the run's own
 time is given in the final ``vendor_state``.
@@ -100,7 +99,6 @@ import json
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -131,6 +129,7 @@ from takestock.vendors.base import BaseAdapter
 from takestock.vendors.comfyui_answers import (
     VENDOR,
     VIDEO_SUFFIXES,
+    client_id_for,
     events,
     execution_error,
     item_client,
@@ -139,6 +138,7 @@ from takestock.vendors.comfyui_answers import (
     json_or_none,
     output_candidates,
     own_prefixes,
+    prompt_id_for,
     refusal,
     run_seconds,
     saved_files,
@@ -185,23 +185,9 @@ _POLICY = RetryPolicy(attempts=3, base_delay=0.25, max_delay=2.0)
 _CREATE_POLICY = RetryPolicy(attempts=3, base_delay=0.25, max_delay=2.0, retry_statuses=frozenset())
 # Probes for a forgotten prompt's file: one try each, a 404 is an answer.
 _PROBE_POLICY = RetryPolicy(attempts=1)
-_NAMESPACE = uuid.UUID("5f0c1c8e-9a57-4d3e-8c55-2b1f0e7f3a11")
 _HISTORY_SCAN = 64  # recent history entries searched for a prompt an old server renamed
 _REQUEUED = "sent again: ComfyUI restarted and forgot it"
 _HISTORY_SCAN = 64  # recent history entries searched for a prompt an old server renamed
-
-
-def prompt_id_for(client_request_id: str) -> str:
-    """Our prompt id for a job: its ``ts-<hex>`` client request id read as a UUID."""
-    try:
-        return str(uuid.UUID(hex=client_request_id.removeprefix("ts-")))
-    except ValueError:
-        return str(uuid.uuid5(_NAMESPACE, client_request_id))
-
-
-def client_id_for(prompt_id: str) -> str:
-    """The websocket client id a prompt is queued under (one socket per prompt)."""
-    return f"takestock-{prompt_id}"
 
 
 class ComfyUIAdapter(BaseAdapter):

@@ -28,6 +28,7 @@ restart has emptied ComfyUI's history.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +46,7 @@ from takestock.core.errors import (
 __all__ = [
     "VENDOR",
     "VIDEO_SUFFIXES",
+    "client_id_for",
     "events",
     "execution_error",
     "item_client",
@@ -54,6 +56,7 @@ __all__ = [
     "output_candidates",
     "output_prefix",
     "own_prefixes",
+    "prompt_id_for",
     "refusal",
     "run_seconds",
     "saved_files",
@@ -63,6 +66,20 @@ __all__ = [
 
 VENDOR = "comfyui"
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v", ".avi")
+_NAMESPACE = uuid.UUID("5f0c1c8e-9a57-4d3e-8c55-2b1f0e7f3a11")
+
+
+def prompt_id_for(client_request_id: str) -> str:
+    """Our prompt id for a job: its ``ts-<hex>`` client request id read as a UUID."""
+    try:
+        return str(uuid.UUID(hex=client_request_id.removeprefix("ts-")))
+    except ValueError:
+        return str(uuid.uuid5(_NAMESPACE, client_request_id))
+
+
+def client_id_for(prompt_id: str) -> str:
+    """The websocket client id a prompt is queued under (one socket per prompt)."""
+    return f"takestock-{prompt_id}"
 
 
 def vendor_error(
