@@ -185,9 +185,8 @@ _POLICY = RetryPolicy(attempts=3, base_delay=0.25, max_delay=2.0)
 _CREATE_POLICY = RetryPolicy(attempts=3, base_delay=0.25, max_delay=2.0, retry_statuses=frozenset())
 # Probes for a forgotten prompt's file: one try each, a 404 is an answer.
 _PROBE_POLICY = RetryPolicy(attempts=1)
-_HISTORY_SCAN = 64  # recent history entries searched for a prompt an old server renamed
+_HISTORY_SCAN = 64  # recent history entries searched: a renamed prompt, a forgotten one's files
 _REQUEUED = "sent again: ComfyUI restarted and forgot it"
-_HISTORY_SCAN = 64  # recent history entries searched for a prompt an old server renamed
 
 
 class ComfyUIAdapter(BaseAdapter):
