@@ -86,6 +86,8 @@ def test_a_running_prompt_a_restart_killed_is_sent_again_and_says_so(kit):
     states = [e.vendor_state for e in k.events if e.vendor_state]
     assert "sent again: ComfyUI restarted and forgot it" in states
     assert any(s.endswith("(sent again: ComfyUI restarted and forgot it)") for s in states)
+    assert job.vendor_state.startswith("success in ")
+    assert job.vendor_state.endswith("(sent again: ComfyUI restarted and forgot it)")
     assert k.fake.runs == [job.vendor_task_id, job.vendor_task_id]
 
 

@@ -455,7 +455,11 @@ class ComfyUIAdapter(BaseAdapter):
             self.listeners.stop(prompt_id)  # its socket gave up while the server was away
         if status.state.final:
             self.listeners.stop(prompt_id)
-            self._requeued.discard(prompt_id)
+            if prompt_id in self._requeued:
+                self._requeued.discard(prompt_id)  # the take's record keeps saying so
+                status = dataclasses.replace(
+                    status, vendor_state=f"{status.vendor_state} ({_REQUEUED})"
+                )
             return status
         text, progress = status.vendor_state, status.progress
         if status.state is TaskState.RUNNING:
