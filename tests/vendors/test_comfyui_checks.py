@@ -274,3 +274,17 @@ def test_the_cli_generates_refreshes_and_refuses(home, serve_fake, tmp_path):
     [comfy] = [v for v in json.loads(listed.stdout)["vendors"] if v["id"] == "comfyui"]
     assert "loop" in [m["id"] for m in comfy["models"]]
     assert comfy["key_set"] is True  # nothing to set
+
+
+def test_a_choice_the_server_does_not_offer_is_named_with_what_it_offers(kit, tmp_path):
+    graph = sample("sample_t2v.json")
+    graph["3"]["inputs"]["sampler_name"] = "res_multistep"  # newer than this server
+    graph["58"]["inputs"]["format"] = "webm"  # a combo listed the newer way
+    path = workflow_file(tmp_path, "newer.json", graph)
+    k = kit()
+    job = k.generate(GenerationRequest("a fox", extra={"workflow": str(path)}))
+    assert job.error_kind == "invalid_input"
+    assert "KSampler sampler_name res_multistep (it offers euler, uni_pc, dpmpp_2m)" in job.error
+    assert "SaveVideo format webm (it offers auto, mp4)" in job.error
+    assert "models/" not in job.error
+    assert k.posts() == 0

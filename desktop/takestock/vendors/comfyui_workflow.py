@@ -485,6 +485,7 @@ _FOLDERS_BY_INPUT = {
     "clip_name3": "text_encoders",
     "clip_name4": "text_encoders",
 }
+_MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".onnx")
 #: Inputs naming a picture in ComfyUI's ``input`` folder (LoadImage and kin).
 _INPUT_FILES = ("image", "video", "audio", "file")
 
@@ -526,6 +527,10 @@ class Missing:
                 f"node {self.class_type} is not installed (a custom node: install it, "
                 "e.g. with ComfyUI-Manager, and restart ComfyUI)"
             )
+        if not self.folder and not str(self.value).lower().endswith(_MODEL_SUFFIXES):
+            # A choice, not a file (a sampler this ComfyUI is too old for, say).
+            offered = ", ".join(self.allowed[:6]) + (", ..." if len(self.allowed) > 6 else "")
+            return f"{self.class_type} {self.input} {self.value} (it offers {offered or 'none'})"
         if self.folder == "input":
             where_to = "ComfyUI/input/"
         elif self.folder:
