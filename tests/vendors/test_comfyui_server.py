@@ -15,6 +15,7 @@ from takestock.core.jobs import Job, Target, get_job
 from takestock.core.vendor import GenerationRequest, TaskHandle
 from takestock.vendors.comfyui import prompt_id_for
 from takestock.vendors.comfyui_progress import Watch, running_text
+from tests.fakeserver import Fault
 from tests.vendors.comfyui_kit import (  # noqa: F401 (the fixtures kit and serve_fake)
     PROMPT,
     T2V,
@@ -154,16 +155,10 @@ def test_while_comfyui_is_down_the_job_says_since_when_and_goes_on_when_back(kit
 
 def test_a_server_error_is_not_taken_for_a_server_that_is_down(kit):
     k = kit()
-    k.server.script("GET", "/history/{id}", *[_status_500()] * 3)
+    k.server.script("GET", "/history/{id}", *[Fault.status(500, text="Internal Server Error")] * 3)
     job = k.generate(GenerationRequest("a fox"))
     done(k, job)
     assert not any("not answering" in (e.vendor_state or "") for e in k.events)
-
-
-def _status_500() -> Any:
-    from tests.fakeserver import Fault
-
-    return Fault.status(500, text="Internal Server Error")
 
 
 # ------------------------------------------------------------------- progress
