@@ -38,9 +38,17 @@ Execution: one prompt at a time, lowest ``number`` first, on the server's loop. 
     optional: then only that prompt), ``POST /upload/image`` (multipart ``image``,
     ``type``, ``subfolder``, ``overwrite``; a taken name gets " (1)" unless the bytes are
     the same), ``GET /view`` (``filename``, ``subfolder``, ``type``; Range; 404 once the
-    file is deleted), ``GET /object_info``, ``GET /ws?clientId=`` (``ws_enabled=False``:
-    404, like a proxy that does not upgrade; ``drop_ws_after`` closes sockets after that
-    many progress events).
+    file is deleted), ``GET /object_info`` and ``/object_info/{class}`` (``{}`` for a
+    class it lacks; ``input_order``; combos of newer nodes as ``["COMBO", {"options"}]``),
+    ``GET /models`` and ``/models/{folder}`` (``app/model_manager.py``: folder names,
+    then file names; 404 for an unknown folder), ``GET /ws?clientId=``
+    (``ws_enabled=False``: 404, like a proxy that does not upgrade; ``drop_ws_after``
+    closes sockets after that many progress events).
+
+``restart()`` plays a ComfyUI restart: queue and history (kept in memory) gone, a
+    running prompt killed without a message or history entry, numbering from 0 again;
+    files written to output/ and uploads stay. Each save node's counter continues the
+    highest one of its prefix, as ``folder_paths.get_save_image_path`` does.
 
 State for assertions: ``prompts`` (accepted bodies), ``uploads`` (name -> bytes),
 ``upload_forms``, ``ws_clients``, ``history``, ``runs`` (prompt ids in the order run).
@@ -53,17 +61,28 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.fakeserver.harness import FakeServer
 from tests.fakeserver.media import tiny_mp4
+from tests.vendors.fake_comfyui_nodes import (
+    DISPLAY,
+    FILES,
+    FOLDERS,
+    NODES,
+    SAMPLERS,
+    NodeClass,
+    PromptCheck,
+    err,
+    multipart,
+    order,
+    positive_text,
+    text,
+)
 
 __all__ = ["NODES", "FakeComfyUI", "NodeClass"]
 
@@ -71,113 +90,6 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _OOM = "Allocation on device 0 would exceed allowed memory. (out of memory)"
 _JPEG = b"\xff\xd8\xff\xe0fake preview\xff\xd9"
-
-
-@dataclass(frozen=True)
-class NodeClass:
-    """A node class as ``/object_info`` describes it (``required``: name -> spec)."""
-
-    required: Mapping[str, Any]
-    returns: tuple[str, ...] = ()
-    optional: Mapping[str, Any] = field(default_factory=dict)
-    output_node: bool = False
-
-
-def _int(lo: int = 0, hi: int = 2**64 - 1, default: int = 0) -> list[Any]:
-    return ["INT", {"default": default, "min": lo, "max": hi}]
-
-
-def _float(lo: float = 0.0, hi: float = 100.0, default: float = 1.0) -> list[Any]:
-    return ["FLOAT", {"default": default, "min": lo, "max": hi}]
-
-
-_STRING = ["STRING", {"multiline": True}]
-NODES: dict[str, NodeClass] = {
-    "UNETLoader": NodeClass(
-        {"unet_name": "@diffusion_models", "weight_dtype": [["default", "fp8_e4m3fn"]]},
-        ("MODEL",),
-    ),
-    "CLIPLoader": NodeClass(
-        {"clip_name": "@text_encoders", "type": [["stable_diffusion", "wan", "ltxv"]]},
-        ("CLIP",),
-        {"device": [["default", "cpu"]]},
-    ),
-    "VAELoader": NodeClass({"vae_name": "@vae"}, ("VAE",)),
-    "ModelSamplingSD3": NodeClass({"model": ["MODEL"], "shift": _float(0, 100, 3)}, ("MODEL",)),
-    "CLIPTextEncode": NodeClass({"text": _STRING, "clip": ["CLIP"]}, ("CONDITIONING",)),
-    "Wan22ImageToVideoLatent": NodeClass(
-        {
-            "vae": ["VAE"],
-            "width": _int(32, 8192, 1280),
-            "height": _int(32, 8192, 704),
-            "length": _int(1, 8192, 49),
-            "batch_size": _int(1, 4096, 1),
-        },
-        ("LATENT",),
-        {"start_image": ["IMAGE"]},
-    ),
-    "KSampler": NodeClass(
-        {
-            "model": ["MODEL"],
-            "seed": _int(),
-            "steps": _int(1, 10000, 20),
-            "cfg": _float(0, 100, 8),
-            "sampler_name": [["euler", "uni_pc", "dpmpp_2m"]],
-            "scheduler": [["simple", "normal", "karras"]],
-            "positive": ["CONDITIONING"],
-            "negative": ["CONDITIONING"],
-            "latent_image": ["LATENT"],
-            "denoise": _float(0, 1, 1),
-        },
-        ("LATENT",),
-    ),
-    "WanFirstLastFrameToVideo": NodeClass(
-        {
-            "positive": ["CONDITIONING"],
-            "negative": ["CONDITIONING"],
-            "vae": ["VAE"],
-            "width": _int(16, 8192, 832),
-            "height": _int(16, 8192, 480),
-            "length": _int(1, 8192, 81),
-            "batch_size": _int(1, 4096, 1),
-        },
-        ("CONDITIONING", "CONDITIONING", "LATENT"),
-        {"start_image": ["IMAGE"], "end_image": ["IMAGE"]},
-    ),
-    "VAEDecode": NodeClass({"samples": ["LATENT"], "vae": ["VAE"]}, ("IMAGE",)),
-    "LoadImage": NodeClass({"image": "@input"}, ("IMAGE", "MASK")),
-    "CreateVideo": NodeClass({"images": ["IMAGE"], "fps": _float(1, 120, 30)}, ("VIDEO",)),
-    "SaveVideo": NodeClass(
-        {
-            "video": ["VIDEO"],
-            "filename_prefix": ["STRING", {"default": "video/ComfyUI"}],
-            "format": [["auto", "mp4"]],
-            "codec": [["auto", "h264"]],
-        },
-        output_node=True,
-    ),
-    "VHS_VideoCombine": NodeClass(
-        {
-            "images": ["IMAGE"],
-            "frame_rate": _float(1, 120, 8),
-            "filename_prefix": ["STRING", {"default": "AnimateDiff"}],
-            "format": [["video/h264-mp4", "image/gif"]],
-        },
-        ("VHS_FILENAMES",),
-        output_node=True,
-    ),
-    "SaveImage": NodeClass(
-        {"images": ["IMAGE"], "filename_prefix": ["STRING", {"default": "ComfyUI"}]},
-        output_node=True,
-    ),
-}
-_SAMPLERS = {"KSampler"}
-
-FILES = {
-    "diffusion_models": ["wan2.2_ti2v_5B_fp16.safetensors"],
-    "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
-    "vae": ["wan2.2_vae.safetensors"],
-}
 
 
 @dataclass
@@ -222,6 +134,7 @@ class FakeComfyUI:
         self._queue: list[_Run] = []
         self._running: _Run | None = None
         self._interrupt = False
+        self._killed = False
         self._number = 0
         self._outputs: dict[tuple[str, str, str], bytes] = {}
         self._sockets: dict[str, web.WebSocketResponse] = {}
@@ -239,6 +152,9 @@ class FakeComfyUI:
             web.post("/upload/image", self._upload),
             web.get("/view", self._view),
             web.get("/object_info", self._object_info),
+            web.get("/object_info/{node_class}", self._object_info_one),
+            web.get("/models", self._models),
+            web.get("/models/{folder}", self._model_files),
             web.get("/ws", self._ws),
         ]
         # ComfyUI serves every route twice: as is and under /api.
@@ -279,10 +195,15 @@ class FakeComfyUI:
             self._outputs.clear()
 
     def restart(self) -> None:
-        """What a server restart does: the queue and the history are gone."""
+        """What a server restart does: the queue and the history (kept in memory) are
+        gone, a prompt running is killed without a trace, the numbering starts again;
+        files written to output/ and input/ stay."""
         with self._lock:
             self._queue.clear()
             self.history.clear()
+            self._number = 0
+            if self._running is not None:
+                self._killed = True
 
     def wait_running(self, timeout: float = 5.0) -> str:
         deadline = time.monotonic() + timeout
@@ -297,172 +218,11 @@ class FakeComfyUI:
 
     def _allowed(self, spec: Any) -> list[Any] | None:
         if isinstance(spec, str) and spec.startswith("@"):
-            folder = spec[1:]
+            folder = spec[1:].removesuffix("+upload")
             return list(self.uploads) if folder == "input" else self.files.get(folder, [])
         if isinstance(spec, list) and spec and isinstance(spec[0], list):
             return spec[0]
         return None
-
-    def _validate_node(
-        self, prompt: dict[str, Any], node_id: str, validated: dict[str, tuple[bool, list[Any]]]
-    ) -> bool:
-        if node_id in validated:
-            return validated[node_id][0]
-        node = prompt[node_id]
-        cls = self.nodes[node["class_type"]]
-        inputs = node.get("inputs") or {}
-        errors: list[dict[str, Any]] = []
-        valid = True
-        validated[node_id] = (True, [])  # cycles are not our concern
-        for name, spec in cls.required.items():
-            if name not in inputs:
-                errors.append(_err("required_input_missing", "Required input is missing", name))
-                continue
-            value = inputs[name]
-            if isinstance(value, list):
-                problem = self._check_link(prompt, name, value, spec)
-                if problem is not None:
-                    errors.append(problem)
-                elif not self._validate_node(prompt, str(value[0]), validated):
-                    valid = False
-                continue
-            problem = self._check_value(name, value, spec, node["class_type"])
-            if problem is not None:
-                errors.append(problem)
-        for name, value in inputs.items():
-            if name in cls.optional and isinstance(value, list):
-                problem = self._check_link(prompt, name, value, cls.optional[name])
-                if problem is not None:
-                    errors.append(problem)
-                elif not self._validate_node(prompt, str(value[0]), validated):
-                    valid = False
-        ok = valid and not errors
-        validated[node_id] = (ok, errors)
-        return ok
-
-    def _check_link(
-        self, prompt: dict[str, Any], name: str, value: list[Any], spec: Any
-    ) -> dict[str, Any] | None:
-        if len(value) != 2 or str(value[0]) not in prompt:
-            return _err(
-                "bad_linked_input",
-                "Bad linked input, must be a length-2 list of [node_id, slot_index]",
-                name,
-            )
-        source = self.nodes.get(prompt[str(value[0])]["class_type"])
-        returns = source.returns if source else ()
-        wanted = spec[0] if isinstance(spec, list) else None
-        index = value[1]
-        if not isinstance(index, int) or index >= len(returns) or returns[index] != wanted:
-            got = returns[index] if isinstance(index, int) and index < len(returns) else "?"
-            return _err(
-                "return_type_mismatch",
-                "Return type mismatch between linked nodes",
-                f"{name}, received_type({got}) mismatch input_type({wanted})",
-            )
-        return None
-
-    def _check_value(
-        self, name: str, value: Any, spec: Any, class_type: str
-    ) -> dict[str, Any] | None:
-        if class_type == "LoadImage":
-            if value not in self.uploads:
-                return _err(
-                    "custom_validation_failed",
-                    "Custom validation failed for node",
-                    f"{name} - Invalid image file: {value}",
-                )
-            return None
-        allowed = self._allowed(spec)
-        if allowed is not None:
-            if value not in allowed:
-                return _err(
-                    "value_not_in_list", "Value not in list", f"{name}: '{value}' not in {allowed}"
-                )
-            return None
-        kind, options = spec[0], spec[1] if len(spec) > 1 else {}
-        if kind in ("INT", "FLOAT"):
-            try:
-                number = int(value) if kind == "INT" else float(value)
-            except (TypeError, ValueError):
-                return _err(
-                    "invalid_input_type",
-                    f"Failed to convert an input value to a {kind} value",
-                    f"{name}, {value}",
-                )
-            if "min" in options and number < options["min"]:
-                return _err(
-                    "value_smaller_than_min",
-                    f"Value {number} smaller than min of {options['min']}",
-                    name,
-                )
-            if "max" in options and number > options["max"]:
-                return _err(
-                    "value_bigger_than_max",
-                    f"Value {number} bigger than max of {options['max']}",
-                    name,
-                )
-        elif kind == "STRING" and not isinstance(value, str):
-            return _err(
-                "invalid_input_type", "Failed to convert an input value to a STRING value", name
-            )
-        return None
-
-    def _validate(self, prompt: Any) -> tuple[dict[str, Any] | None, list[str], dict[str, Any]]:
-        """(error, good outputs, node_errors) like ``execution.validate_prompt``."""
-        if not isinstance(prompt, dict):
-            return _err("invalid_prompt", "Prompt must be an object", ""), [], {}
-        for node_id, node in prompt.items():
-            class_type = node.get("class_type") if isinstance(node, dict) else None
-            if class_type is None:
-                return (
-                    _err(
-                        "invalid_prompt",
-                        "Cannot execute because a node is missing the class_type property.",
-                        f"Node ID '#{node_id}'",
-                    ),
-                    [],
-                    {},
-                )
-            if class_type not in self.nodes:
-                return (
-                    _err(
-                        "invalid_prompt",
-                        f"Cannot execute because node {class_type} does not exist.",
-                        f"Node ID '#{node_id}'",
-                    ),
-                    [],
-                    {},
-                )
-        outputs = [nid for nid, n in prompt.items() if self.nodes[n["class_type"]].output_node]
-        if not outputs:
-            return _err("prompt_no_outputs", "Prompt has no outputs", ""), [], {}
-        validated: dict[str, tuple[bool, list[Any]]] = {}
-        good, node_errors = [], {}
-        for output in outputs:
-            if self._validate_node(prompt, output, validated):
-                good.append(output)
-                continue
-            for node_id, (ok, reasons) in validated.items():
-                if not ok and reasons:
-                    entry = node_errors.setdefault(
-                        node_id,
-                        {
-                            "errors": reasons,
-                            "dependent_outputs": [],
-                            "class_type": prompt[node_id]["class_type"],
-                        },
-                    )
-                    entry["dependent_outputs"].append(output)
-        if not good:
-            details = "\n".join(
-                f"{r['message']}: {r['details']}" for n in node_errors.values() for r in n["errors"]
-            )
-            error = _err(
-                "prompt_outputs_failed_validation", "Prompt outputs failed validation", details
-            )
-            return error, [], node_errors
-        return None, good, node_errors
 
     # ---- HTTP --------------------------------------------------------------------------
 
@@ -472,19 +232,21 @@ class FakeComfyUI:
         except ValueError:
             return web.json_response({"error": "invalid json"}, status=400)
         if not isinstance(body, dict) or "prompt" not in body:
-            error = _err("no_prompt", "No prompt provided", "No prompt provided")
+            error = err("no_prompt", "No prompt provided", "No prompt provided")
             return web.json_response({"error": error, "node_errors": {}}, status=400)
         prompt_id = str(uuid.uuid4())
         if self.honour_prompt_id and "prompt_id" in body:
             prompt_id = str(body["prompt_id"])
             if not _UUID.match(prompt_id):
-                error = _err(
+                error = err(
                     "invalid_prompt",
                     f"Invalid prompt_id format: expected UUID, got {prompt_id[:40]!r}",
                     "",
                 )
                 return web.json_response({"error": error, "node_errors": {}}, status=400)
-        error, good, node_errors = self._validate(body["prompt"])
+        error, good, node_errors = PromptCheck(self.nodes, self._allowed, self.uploads).validate(
+            body["prompt"]
+        )
         if error is not None:
             return web.json_response({"error": error, "node_errors": node_errors}, status=400)
         extra = dict(body.get("extra_data") or {})
@@ -563,14 +325,14 @@ class FakeComfyUI:
 
     async def _upload(self, request: web.Request) -> web.Response:
         # The harness has read the body already; parse the multipart form from it.
-        form = _multipart(request.headers.get("Content-Type", ""), await request.read())
+        form = multipart(request.headers.get("Content-Type", ""), await request.read())
         image = form.get("image")
         if image is None or not image[0]:
             return web.Response(status=400)
         name, content_type, data = image
-        kind = _text(form.get("type")) or "input"
-        subfolder = _text(form.get("subfolder"))
-        overwrite = _text(form.get("overwrite")) in ("true", "1")
+        kind = text(form.get("type")) or "input"
+        subfolder = text(form.get("subfolder"))
+        overwrite = text(form.get("overwrite")) in ("true", "1")
         with self._lock:
             self.upload_forms.append(
                 {
@@ -578,7 +340,7 @@ class FakeComfyUI:
                     "content_type": content_type,
                     "type": kind,
                     "subfolder": subfolder,
-                    "overwrite": _text(form.get("overwrite")),
+                    "overwrite": text(form.get("overwrite")),
                 }
             )
             key = f"{subfolder}/{name}" if subfolder else name
@@ -614,25 +376,55 @@ class FakeComfyUI:
             )
         return web.Response(body=data, headers=headers, content_type="video/mp4")
 
-    async def _object_info(self, request: web.Request) -> web.Response:
+    def _node_info(self, name: str, cls: NodeClass) -> dict[str, Any]:
+        """One class as ``server.py``'s ``node_info`` describes it."""
+
         def spec(value: Any) -> Any:
             allowed = self._allowed(value)
-            return [allowed] if isinstance(value, str) and allowed is not None else value
+            if isinstance(value, str) and allowed is not None:
+                upload = {"image_upload": True} if value.endswith("+upload") else {}
+                return [allowed, upload] if upload else [allowed]
+            if cls.v3 and isinstance(value, list) and value and isinstance(value[0], list):
+                return ["COMBO", {"options": value[0], **(value[1] if len(value) > 1 else {})}]
+            return value
 
-        out = {}
-        for name, cls in self.nodes.items():
-            out[name] = {
-                "input": {
-                    "required": {k: spec(v) for k, v in cls.required.items()},
-                    "optional": {k: spec(v) for k, v in cls.optional.items()},
-                },
-                "output": list(cls.returns),
-                "output_node": cls.output_node,
-                "name": name,
-                "display_name": name,
-                "category": "fake",
-            }
-        return web.json_response(out)
+        return {
+            "input": {
+                "required": {k: spec(v) for k, v in cls.required.items()},
+                "optional": {k: spec(v) for k, v in cls.optional.items()},
+            },
+            "input_order": {"required": list(cls.required), "optional": list(cls.optional)},
+            "output": list(cls.returns),
+            "output_is_list": [False] * len(cls.returns),
+            "output_name": list(cls.returns),
+            "output_node": cls.output_node,
+            "name": name,
+            "display_name": DISPLAY.get(name, name),
+            "description": "",
+            "python_module": "nodes",
+            "category": "fake",
+        }
+
+    async def _object_info(self, request: web.Request) -> web.Response:
+        return web.json_response({n: self._node_info(n, c) for n, c in self.nodes.items()})
+
+    async def _object_info_one(self, request: web.Request) -> web.Response:
+        # server.py: {class: info} for a known class, {} for any other name.
+        name = request.match_info["node_class"]
+        cls = self.nodes.get(name)
+        return web.json_response({name: self._node_info(name, cls)} if cls else {})
+
+    async def _models(self, request: web.Request) -> web.Response:
+        # app/model_manager.py: the folder names, then one folder's file names.
+        with self._lock:
+            return web.json_response(sorted(set(self.files) | set(FOLDERS)))
+
+    async def _model_files(self, request: web.Request) -> web.Response:
+        folder = request.match_info["folder"]
+        if folder not in self.files and folder not in FOLDERS:
+            return web.Response(status=404)
+        with self._lock:
+            return web.json_response(list(self.files.get(folder, [])))
 
     # ---- websocket ---------------------------------------------------------------------
 
@@ -696,7 +488,7 @@ class FakeComfyUI:
                     run = min(self._queue, key=lambda r: r.number)
                     self._queue.remove(run)
                     self._running = run
-                    self._interrupt = False
+                    self._interrupt = self._killed = False
             if run is None:
                 await asyncio.sleep(0.002)
                 continue
@@ -722,7 +514,7 @@ class FakeComfyUI:
         await self._send(None, "crystools.monitor", {"cpu_utilization": 12.5})
         outputs: dict[str, Any] = {}
         executed: list[str] = []
-        for node_id in _order(run.prompt, run.outputs):
+        for node_id in order(run.prompt, run.outputs):
             node = run.prompt[node_id]
             await self._send(
                 sid,
@@ -730,6 +522,8 @@ class FakeComfyUI:
                 {"node": node_id, "display_node": node_id, "prompt_id": run.prompt_id},
             )
             failure = await self._run_node(run, node_id, node, sid)
+            if failure == "killed":
+                return  # the process died: no message, no history
             if failure == "interrupted":
                 await add(
                     "execution_interrupted",
@@ -781,13 +575,15 @@ class FakeComfyUI:
     async def _run_node(
         self, run: _Run, node_id: str, node: dict[str, Any], sid: str | None
     ) -> str | None:
-        if node["class_type"] not in _SAMPLERS:
+        if node["class_type"] not in SAMPLERS:
             return None
         for step in range(1, self.steps + 1):
             with self._lock:
+                if self._killed:
+                    return "killed"
                 if self._interrupt:
                     return "interrupted"
-            if step == 2 and _positive_text(run.prompt, node).find("#error") >= 0:
+            if step == 2 and positive_text(run.prompt, node).find("#error") >= 0:
                 return "error"
             await self._send(
                 sid,
@@ -800,6 +596,8 @@ class FakeComfyUI:
                 await self._close_sockets(self.app)
             await asyncio.sleep(self.step_s)
         with self._lock:
+            if self._killed:
+                return "killed"
             return "interrupted" if self._interrupt else None
 
     def _save(self, run: _Run, node_id: str, node: dict[str, Any]) -> dict[str, Any] | None:
@@ -808,7 +606,10 @@ class FakeComfyUI:
             return None
         prefix = str(node["inputs"].get("filename_prefix") or "ComfyUI")
         subfolder, _, stem = prefix.rpartition("/")
-        count = sum(1 for k in self._outputs if k[1] == subfolder) + 1
+        # folder_paths.get_save_image_path: one past the highest counter of this prefix.
+        with self._lock:
+            taken = [k for k in self._outputs if k[1] == subfolder and k[2].startswith(stem + "_")]
+        count = len(taken) + 1
         if kind == "SaveImage":
             filename = f"{stem}_{count:05}_.png"
             entry = {"filename": filename, "subfolder": subfolder, "type": "output"}
@@ -854,51 +655,3 @@ class FakeComfyUI:
         }
         with self._lock:
             self.history[run.prompt_id] = entry
-
-
-def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str, str, bytes]]:
-    """name -> (filename, content type, bytes) of a multipart/form-data body."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
-    fields: dict[str, tuple[str, str, bytes]] = {}
-    if not message.is_multipart():
-        return fields
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):
-            fields[name] = (part.get_filename() or "", part.get_content_type(), payload)
-    return fields
-
-
-def _text(field_value: tuple[str, str, bytes] | None) -> str:
-    return field_value[2].decode() if field_value is not None else ""
-
-
-def _err(kind: str, message: str, details: str) -> dict[str, Any]:
-    return {"type": kind, "message": message, "details": details, "extra_info": {}}
-
-
-def _order(prompt: dict[str, Any], outputs: list[str]) -> list[str]:
-    """The nodes the outputs need, each after its inputs."""
-    seen: list[str] = []
-
-    def visit(node_id: str) -> None:
-        if node_id in seen:
-            return
-        for value in prompt[node_id]["inputs"].values():
-            if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
-                visit(str(value[0]))
-        seen.append(node_id)
-
-    for output in outputs:
-        visit(output)
-    return seen
-
-
-def _positive_text(prompt: dict[str, Any], sampler: dict[str, Any]) -> str:
-    link = sampler["inputs"].get("positive")
-    if isinstance(link, list) and str(link[0]) in prompt:
-        return str(prompt[str(link[0])]["inputs"].get("text", ""))
-    return ""
