@@ -6,7 +6,12 @@ commits before the next network call, so a crash at any point resumes from the r
     queued ─► submitting ─► running ─► downloading ─► done
        ▲           │            │             │
        └─(429)─────┤            └──► failed ◄─┘        cancelled (any active state)
-                   └─(no answer)─► find by client id, else unknown (the user decides)
+                   │                       │  └─(retry: the stored links)─► downloading
+                   └─(no answer)─► find by client id (or by the create's fingerprint),
+                                   else unknown (the user decides)
+
+A download that fails after the vendor's success is "charged, no output": the charge is
+kept, a refund request offered, and a retry fetches the take again without a new create.
 
 Rules that protect the user's money:
 - The job row and its fresh ``client_request_id`` are committed before the create leaves;
