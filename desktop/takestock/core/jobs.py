@@ -1294,12 +1294,13 @@ class Engine:
         """The vendor says the model is gone: stop offering it, in the user's catalog."""
         if self.catalog_overrides is None:
             return
+        said = self._redact(job.id, exc.message)
         save_override(
             self.catalog_overrides,
             job.vendor,
             job.model,
             status="retired",
-            status_note=f"{time.strftime('%Y-%m-%d')}: the vendor said: {exc.message}",
+            status_note=f"{time.strftime('%Y-%m-%d')}: the vendor said: {said}",
         )
 
     def _emit(self, event: JobEvent) -> None:
