@@ -385,3 +385,26 @@ def test_a_sandbox_job_with_a_last_frame_alone_no_longer_poisons_resume(home, ca
     assert any(line.startswith("job 2") and "done" in line for line in lines)
     assert cli.main(["jobs", "resume", "--wait"]) == 0
     assert "No jobs to resume." in capsys.readouterr().out
+
+
+def test_a_locked_keyring_while_the_vendor_works_leaves_the_job_resumable(make):
+    from takestock.core.errors import SecretsUnavailable
+
+    kit = make()
+    first = kit.engine()
+    _, [job_id] = first.enqueue(GenerationRequest("a fox", duration_s=2), [TARGET])
+    asyncio.run(first.run([job_id], until="submitted"))
+
+    class Locked(StaticCredentials):
+        def secrets_for(self, vendor_id, fields, account="default"):
+            raise SecretsUnavailable("The keyring is locked: unlock it, then resume.")
+
+    locked = kit.engine()
+    locked.credentials = Locked({})
+    [job] = asyncio.run(locked.run([job_id]))
+    assert (job.state, job.error_kind) == ("running", "secrets")
+    assert "unlock it" in job.error
+    [job] = asyncio.run(kit.engine().run([job_id]))
+    assert job.state == "done"
+    assert kit.fake.count_creates() == 1
+    assert ledger_problems(kit.store) == []

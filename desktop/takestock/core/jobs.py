@@ -62,6 +62,7 @@ from takestock.core.errors import (
     ProtocolError,
     RateLimited,
     ResultExpired,
+    SecretsUnavailable,
     TakestockError,
     TransientError,
     VendorError,
@@ -482,6 +483,10 @@ class Engine:
                 }[job.state]
                 try:
                     await step(job, driving)
+                except SecretsUnavailable as exc:
+                    # Our side, not the vendor's: the job waits, resumable, for the keyring.
+                    self._note(job_id, error=exc.message, error_kind=exc.kind)
+                    return True
                 except Exception as exc:  # one job's fault must not stop the others
                     driving.faults += 1
                     log.exception("job %s: unexpected error while %s", job_id, job.state)
