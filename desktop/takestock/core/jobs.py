@@ -201,7 +201,6 @@ class _Driving:
     protocol_errors: int = 0
     download_tries: int = 0
     refreshed: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
     #: Unexpected exceptions met driving the job (see ``Engine._contain``).
     faults: int = 0
     #: A create raised after its request left: the vendor may hold the task.
@@ -533,10 +532,8 @@ class Engine:
         current = get_job(self.store, job.id)
         if current.state == "submitting" and driving.create_left:
             self._note(job.id, error=error.message, error_kind="ambiguous_create")
-        elif current.state in ("queued", "submitting", "running"):
+        elif current.state in ACTIVE_STATES:  # _fail keeps a made take's charge
             self._fail(job.id, error, from_state=current.state, cost_actual=current.cost_actual)
-        elif current.state == "downloading":
-            self._fail(job.id, error, from_state="downloading", cost_actual=current.cost_actual)
         self.library.part_path(job.id).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------- steps
