@@ -354,3 +354,57 @@ def test_the_kling_adapter_s_bug_on_a_last_frame_alone_is_contained(tmp_path):
         assert not [j for j in list_jobs(store) if j.state in ("submitting", "running")]
     finally:
         server.stop()
+
+
+def test_a_sandbox_job_with_a_last_frame_alone_no_longer_poisons_resume(home, capsys):
+    """The sandbox raised ValueError rendering it; every later resume crashed on it."""
+    import sqlite3
+
+    from takestock import cli
+
+    base = ["generate", "--vendor", "sandbox", "--model", "sandbox-v1", "--duration", "1"]
+    assert cli.main([*base, "--prompt", "x"]) == 0
+    assert cli.main([*base, "--prompt", "a fox"]) == 0
+    last = home / "last.png"
+    Image.new("RGB", (640, 360), "red").save(last)
+    with sqlite3.connect(home / "takestock.sqlite3") as db:  # as an unchecked request would be
+        db.execute(
+            "UPDATE request SET params = json_set(params, '$.last_frame', ?) WHERE id = 1",
+            (str(last),),
+        )
+        # ... and still queued, as a crash before its create would leave it.
+        db.execute("UPDATE job SET state = 'queued', vendor_task_id = NULL WHERE id = 1")
+    capsys.readouterr()
+    assert cli.main(["jobs", "resume", "--wait"]) == 3
+    out = capsys.readouterr()
+    assert "takestock: unexpected error" not in out.err
+    lines = out.out.splitlines()
+    assert lines[0].startswith("job 1")
+    assert "failed" in lines[0]
+    assert "last_frame needs image" in out.out
+    assert any(line.startswith("job 2") and "done" in line for line in lines)
+    assert cli.main(["jobs", "resume", "--wait"]) == 0
+    assert "No jobs to resume." in capsys.readouterr().out
+
+
+def test_a_locked_keyring_while_the_vendor_works_leaves_the_job_resumable(make):
+    from takestock.core.errors import SecretsUnavailable
+
+    kit = make()
+    first = kit.engine()
+    _, [job_id] = first.enqueue(GenerationRequest("a fox", duration_s=2), [TARGET])
+    asyncio.run(first.run([job_id], until="submitted"))
+
+    class Locked(StaticCredentials):
+        def secrets_for(self, vendor_id, fields, account="default"):
+            raise SecretsUnavailable("The keyring is locked: unlock it, then resume.")
+
+    locked = kit.engine()
+    locked.credentials = Locked({})
+    [job] = asyncio.run(locked.run([job_id]))
+    assert (job.state, job.error_kind) == ("running", "secrets")
+    assert "unlock it" in job.error
+    [job] = asyncio.run(kit.engine().run([job_id]))
+    assert job.state == "done"
+    assert kit.fake.count_creates() == 1
+    assert ledger_problems(kit.store) == []

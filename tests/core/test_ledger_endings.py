@@ -113,3 +113,39 @@ def test_any_mix_of_endings_settles_every_hold_once(endings):
 def test_every_ending_at_least_once():
     with tempfile.TemporaryDirectory() as root:
         _drive_endings(Path(root), sorted(ENDINGS))
+
+
+def test_a_retried_job_is_held_and_charged_like_the_first(tmp_path):
+    kit = scripted_kit(tmp_path / "home", {"a fox": Script(outcome="fail")})
+    engine = kit.engine()
+    [job_id] = kit.enqueue(engine, ["a fox"])
+    kit.run(engine, [job_id])
+    assert get_job(kit.store, job_id).state == "failed"
+    kit.adapter.scripts["a fox"].outcome = "succeed"
+    new_id = engine.retry(job_id)
+    held = kit.store.scalar(
+        "SELECT -SUM(amount) FROM ledger WHERE job_id = ? AND kind = 'reserve'", (new_id,)
+    )
+    assert held == 4.0  # the estimate, held before anything is sent
+    kit.run(engine, [new_id])
+    assert get_job(kit.store, new_id).state == "done"
+    captured = kit.store.scalar(
+        "SELECT -SUM(amount) FROM ledger WHERE job_id = ? AND kind = 'capture'", (new_id,)
+    )
+    assert captured == 4.0
+    assert ledger_problems(kit.store) == []
+
+
+def test_a_job_in_doubt_is_settled_before_it_is_retried(tmp_path):
+    import pytest
+
+    from takestock.core.errors import InvalidInput
+
+    kit = scripted_kit(tmp_path / "home", {"a fox": Script(submit="lost")})
+    engine = kit.engine()
+    [job_id] = kit.enqueue(engine, ["a fox"])
+    kit.run(engine, [job_id])
+    assert get_job(kit.store, job_id).state == "unknown"
+    with pytest.raises(InvalidInput, match="settle a job in doubt first"):
+        engine.retry(job_id)
+    assert len(list_jobs(kit.store)) == 1

@@ -154,3 +154,11 @@ def test_the_kling_token_signed_from_the_keys_is_scrubbed_too(home, monkeypatch,
         assert token not in text
         assert SECRET_KEY not in text
     assert "[redacted]" in json.loads(listed)["jobs"][0]["error"]
+
+
+def test_every_vendor_fake_is_covered():
+    """A new fake in tests/vendors joins the loop above (or is named here as keyless)."""
+    keyless = {"fake_comfyui"}  # ComfyUI runs on the user's machine without a key
+    folder = Path(__file__).parents[1] / "vendors"
+    fakes = {p.stem for p in folder.glob("fake_*.py")}
+    assert fakes == {module for module, _ in FAKES.values()} | keyless

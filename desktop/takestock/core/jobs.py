@@ -6,7 +6,12 @@ commits before the next network call, so a crash at any point resumes from the r
     queued ─► submitting ─► running ─► downloading ─► done
        ▲           │            │             │
        └─(429)─────┤            └──► failed ◄─┘        cancelled (any active state)
-                   └─(no answer)─► find by client id, else unknown (the user decides)
+                   │                       │  └─(retry: the stored links)─► downloading
+                   └─(no answer)─► find by client id (or by the create's fingerprint),
+                                   else unknown (the user decides)
+
+A download that fails after the vendor's success is "charged, no output": the charge is
+kept, a refund request offered, and a retry fetches the take again without a new create.
 
 Rules that protect the user's money:
 - The job row and its fresh ``client_request_id`` are committed before the create leaves;
@@ -57,6 +62,7 @@ from takestock.core.errors import (
     ProtocolError,
     RateLimited,
     ResultExpired,
+    SecretsUnavailable,
     TakestockError,
     TransientError,
     VendorError,
@@ -195,7 +201,6 @@ class _Driving:
     protocol_errors: int = 0
     download_tries: int = 0
     refreshed: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
     #: Unexpected exceptions met driving the job (see ``Engine._contain``).
     faults: int = 0
     #: A create raised after its request left: the vendor may hold the task.
@@ -477,6 +482,10 @@ class Engine:
                 }[job.state]
                 try:
                     await step(job, driving)
+                except SecretsUnavailable as exc:
+                    # Our side, not the vendor's: the job waits, resumable, for the keyring.
+                    self._note(job_id, error=exc.message, error_kind=exc.kind)
+                    return True
                 except Exception as exc:  # one job's fault must not stop the others
                     driving.faults += 1
                     log.exception("job %s: unexpected error while %s", job_id, job.state)
@@ -523,10 +532,8 @@ class Engine:
         current = get_job(self.store, job.id)
         if current.state == "submitting" and driving.create_left:
             self._note(job.id, error=error.message, error_kind="ambiguous_create")
-        elif current.state in ("queued", "submitting", "running"):
+        elif current.state in ACTIVE_STATES:  # _fail keeps a made take's charge
             self._fail(job.id, error, from_state=current.state, cost_actual=current.cost_actual)
-        elif current.state == "downloading":
-            self._fail(job.id, error, from_state="downloading", cost_actual=current.cost_actual)
         self.library.part_path(job.id).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------- steps
@@ -1289,12 +1296,13 @@ class Engine:
         """The vendor says the model is gone: stop offering it, in the user's catalog."""
         if self.catalog_overrides is None:
             return
+        said = self._redact(job.id, exc.message)
         save_override(
             self.catalog_overrides,
             job.vendor,
             job.model,
             status="retired",
-            status_note=f"{time.strftime('%Y-%m-%d')}: the vendor said: {exc.message}",
+            status_note=f"{time.strftime('%Y-%m-%d')}: the vendor said: {said}",
         )
 
     def _emit(self, event: JobEvent) -> None:
