@@ -818,9 +818,6 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_self_test()
     if args.command in (None, "gui"):
         return cmd_gui(None, args)
-    # A log line that cannot be written (a full disk) is dropped, not reported with a
-    # traceback of its own on stderr; the command says what went wrong in its words.
-    logging.raiseExceptions = False
     services: Services | None = None
     try:
         services = open_services()

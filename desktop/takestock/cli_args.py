@@ -121,7 +121,7 @@ def check_namespace(
     Text must be valid UTF-8 (it is stored and printed), and every number finite (a
     parser that says ``type=float`` accepts nan, inf and 1e309).
     """
-    names = _dest_names(parser)
+    names = _dest_names(parser, args)
     for dest, value in vars(args).items():
         for item in value if isinstance(value, list | tuple) else [value]:
             problem = _problem(item)
@@ -140,15 +140,16 @@ def _problem(value: Any) -> str | None:
     return None
 
 
-def _dest_names(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """dest → the option's spelling, across every sub-command."""
+def _dest_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """dest → the option's spelling, along the sub-commands that ``args`` chose."""
     names: dict[str, str] = {}
-    stack = [parser]
-    while stack:
-        current = stack.pop()
+    current: argparse.ArgumentParser | None = parser
+    while current is not None:
+        chosen = None
         for action in current._actions:
             if isinstance(action, argparse._SubParsersAction):
-                stack.extend(action.choices.values())
-            elif action.dest not in names:
-                names[action.dest] = _names(action)
+                chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            else:
+                names.setdefault(action.dest, _names(action))
+        current = chosen
     return names

@@ -19,6 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from takestock.app import run_gui
 
         return run_gui()
+    import logging
+
     from takestock.cli import main as cli_main
 
+    # A log line that cannot be written (a full disk) is dropped, not reported with a
+    # traceback of its own on stderr: the command says what went wrong in its own words.
+    # Set here, for the process, not in cli.main, which tests call in-process.
+    logging.raiseExceptions = False
     return cli_main(args)

@@ -62,7 +62,7 @@ class Services:
             for field in vendor.secrets:
                 value = self.environ.get(env_var(vendor.id, field), "").strip()
                 if value:
-                    check_secret_text(value, env_var(vendor.id, field))
+                    check_secret_text(value, env_var(vendor.id, field), multiline=True)
 
     def engine(
         self, *, store: Store | None = None, on_change: Callable[[JobEvent], None] | None = None

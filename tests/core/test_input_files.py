@@ -106,7 +106,7 @@ def test_a_last_frame_needs_a_first(tmp_path: Path) -> None:
                 catalog.model(vendor, model),
                 vendor,
             )
-        assert refused.value.field == "last_frame"
+        assert refused.value.field == "image"
 
 
 def test_a_duration_that_is_not_a_number_is_refused() -> None:

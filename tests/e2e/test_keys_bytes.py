@@ -19,7 +19,7 @@ KEY = b"sk-live-SECRET-0123456789"
     [
         (KEY + b"\xff\xfe\n", "byte 26 is not UTF-8"),
         (b"\xff" + KEY + b"\n", "byte 1 is not UTF-8"),
-        (KEY + "é".encode() + b"\n", "character 26 of the key is not a printable ASCII"),
+        (KEY + "é".encode() + b"\n", "character 26 of the key is not plain ASCII"),
         (KEY + b"\x07\n", "character 26 of the key"),
     ],
 )

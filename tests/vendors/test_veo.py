@@ -646,7 +646,7 @@ def _refusals(tmp: Path) -> list[tuple[str, GenerationRequest, str, str]]:
         (lite, r("x", resolution="4k"), "resolution", "use 720p, 1080p"),
         (std, r("x", aspect="1:1"), "aspect", "use 16:9, 9:16"),
         (std, r("x" * 2001), "prompt", "at most 2000"),
-        (std, r("x", last_frame=frame), "last_frame", "needs a first frame"),
+        (std, r("x", last_frame=frame), "image", "needs a first frame"),
         (lite, r("x", image=frame, last_frame=frame), "mode", "first and last"),
         (std, r("x", image=small), "image", "at least 300 px"),
         (std, r("x", seed=2**32), "seed", "between 0 and"),

@@ -298,20 +298,22 @@ class CredentialStore:
 # --- helpers ------------------------------------------------------------------------
 
 
-def check_secret_text(secret: str, field: str) -> str:
-    """``secret`` if every character is printable ASCII, as vendors' keys are and as
-    HTTP headers need; else InvalidInput naming the position, never the key.
+def check_secret_text(secret: str, field: str, *, multiline: bool = False) -> str:
+    """``secret`` if it is plain ASCII text, as vendors' keys are and as HTTP headers
+    need; else InvalidInput naming the position, never the key.
 
     The keyring itself holds any text; this is asked where a key comes in for a vendor
     (``takestock keys set``, the environment) so a key no vendor could take is refused
     before a job is recorded, not found out when its request cannot be encoded.
+    ``multiline`` allows line breaks and tabs (a service account's JSON).
     """
+    allowed = "\n\r\t" if multiline else ""
     for index, char in enumerate(secret):
-        if not " " < char < "\x7f":
+        if not (" " <= char < "\x7f" or char in allowed):
             raise InvalidInput(
                 field,
-                f"character {index + 1} of the key is not a printable ASCII character "
-                "(a key is letters, digits and punctuation); nothing was stored or sent",
+                f"character {index + 1} of the key is not plain ASCII text (a key is "
+                "letters, digits and punctuation); nothing was stored or sent",
             )
     return secret
 

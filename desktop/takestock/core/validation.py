@@ -191,11 +191,22 @@ def check_image(path: Path, limits: ImageLimits, *, field: str = "image") -> Ima
     return ImageFacts(path, fmt, width, height, size_bytes)
 
 
-def validate_common(request: GenerationRequest, model: ModelSpec, vendor_name: str) -> None:
-    """The limits every catalog model declares: mode, text lengths, duration, size."""
+def validate_common(
+    request: GenerationRequest,
+    model: ModelSpec,
+    vendor_name: str,
+    *,
+    first_frame_optional: bool = False,
+) -> None:
+    """The limits every catalog model declares: mode, text lengths, duration, size.
+
+    A last frame needs a first (``--image``) unless the vendor takes its first frame
+    another way, or none (``first_frame_optional``: Luma's URL or prior generation);
+    an adapter handed a last frame alone would otherwise fail mid-submit.
+    """
     where = f"{vendor_name} {model.id}"
-    if request.last_frame is not None and request.image is None:
-        raise InvalidInput("last_frame", "a last frame needs a first frame: give --image too")
+    if request.last_frame is not None and request.image is None and not first_frame_optional:
+        raise InvalidInput("image", f"{where}: a last frame needs a first frame too (--image)")
     if not model.available:
         raise InvalidInput("model", f"{where} is retired ({model.status_note or 'no reason'})")
     mode = request.mode

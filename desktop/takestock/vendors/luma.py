@@ -119,6 +119,7 @@ from takestock.core.errors import (
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
 from takestock.core.pricing import request_facts
+from takestock.core.validation import validate_common
 from takestock.core.vendor import (
     Balance,
     CallContext,
@@ -210,7 +211,8 @@ class LumaAdapter(BaseAdapter):
     # ------------------------------------------------------------------ checks
 
     def validate(self, request: GenerationRequest, model: ModelSpec) -> None:
-        super().validate(request, model)
+        # Luma takes an end frame alone, or a first frame by URL or prior generation.
+        validate_common(request, model, self.vendor.name, first_frame_optional=True)
         surface = _surface(model)
         where = f"{self.vendor.name} {model.id}"
         _check_extras(request, surface, where)
