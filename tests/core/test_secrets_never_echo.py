@@ -27,6 +27,9 @@ FAKES = {
     "veo": ("fake_veo", "FakeVeo"),
     "vidu": ("fake_vidu", "ViduFake"),
     "wan": ("fake_wan", "FakeWan"),
+    "xai": ("fake_xai", "FakeXai"),
+    "bfl": ("fake_bfl", "FakeBfl"),
+    "hunyuan": ("fake_hunyuan", "FakeHunyuan"),
 }
 
 
@@ -158,7 +161,8 @@ def test_the_kling_token_signed_from_the_keys_is_scrubbed_too(home, monkeypatch,
 
 def test_every_vendor_fake_is_covered():
     """A new fake in tests/vendors joins the loop above (or is named here as keyless)."""
-    keyless = {"fake_comfyui"}  # ComfyUI runs on the user's machine without a key
+    # ComfyUI runs on the user's machine without a key; its node classes are a helper.
+    keyless = {"fake_comfyui", "fake_comfyui_nodes"}
     folder = Path(__file__).parents[1] / "vendors"
     fakes = {p.stem for p in folder.glob("fake_*.py")}
     assert fakes == {module for module, _ in FAKES.values()} | keyless

@@ -85,7 +85,7 @@ from takestock.core.logs import redact, register_secret
 from takestock.core.lost_creates import CreateFingerprint, FindsByFingerprint
 from takestock.core.model_refresh import apply_listing
 from takestock.core.pricing import estimate_from_catalog, prices_by_plan
-from takestock.core.store import Store
+from takestock.core.store import StorageFault, Store, storage_fault
 from takestock.core.takes import insert_take
 from takestock.core.validation import validate_common
 from takestock.core.vendor import (
@@ -447,10 +447,18 @@ class Engine:
                 if until == "submitted" and job.state in ("running", "downloading"):
                     return
                 await self._sleep(self.poll_interval or 1.0)
-        except Exception:
+        except Exception as exc:
+            if self._computer_refused(exc):
+                raise
             # drive() contains every step's exception; this is the database itself
             # failing under one job. The job stays resumable from its row.
             log.exception("job %s could not be driven; it stays resumable", job_id)
+
+    def _computer_refused(self, exc: BaseException) -> bool:
+        """A full disk or a read-only folder: the computer's fault, not the job's. It
+        stops every job alike and each resumes from its row once the cause is fixed, so
+        it goes up to the face that says so; failing the jobs would drop paid takes."""
+        return isinstance(exc, StorageFault) or storage_fault(exc, self.library.root) is not None
 
     async def drive(self, job_id: int, *, until: Literal["final", "submitted"] = "final") -> bool:
         """Take one job as far as it can go; False when another live process holds it.
@@ -487,6 +495,8 @@ class Engine:
                     self._note(job_id, error=exc.message, error_kind=exc.kind)
                     return True
                 except Exception as exc:  # one job's fault must not stop the others
+                    if self._computer_refused(exc):
+                        raise
                     driving.faults += 1
                     log.exception("job %s: unexpected error while %s", job_id, job.state)
                     self._contain(job, exc, driving)
