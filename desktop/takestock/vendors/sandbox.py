@@ -315,7 +315,16 @@ class SandboxAdapter(BaseAdapter):
         if render is None or render.get_loop() is not loop:
             render = loop.create_task(self._render_when_due(task_id))
             self._renders[task_id] = render
+            # Forgotten once finished, polled or not (a cancelled job is never polled
+            # again); a later poll finds the result, or the failure, on disk.
+            render.add_done_callback(functools.partial(self._forget, task_id))
         return render
+
+    def _forget(self, task_id: str, render: asyncio.Task[None]) -> None:
+        if self._renders.get(task_id) is render:
+            del self._renders[task_id]
+        if not render.cancelled():
+            render.exception()  # seen: a poll renders again and reports the failure
 
     async def _render_when_due(self, task_id: str) -> None:
         task = await asyncio.to_thread(self.service.task, task_id)
@@ -355,7 +364,6 @@ class SandboxAdapter(BaseAdapter):
         if not render.done():
             await asyncio.wait((render,), timeout=self.service.settings.push_wait_s)
         if render.done():
-            del self._renders[handle.task_id]  # a later poll reads the result from disk
             failure = None if render.cancelled() else render.exception()
             if failure is not None:
                 return TaskStatus(
