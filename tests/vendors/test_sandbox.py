@@ -168,6 +168,22 @@ def test_a_task_left_by_another_process_is_rendered_when_polled(tmp_path, monkey
 
 
 @pytest.mark.slow
+def test_the_app_renders_real_takes_in_worker_processes(tmp_path):
+    adapter = _adapter(tmp_path, render_in_process=True)
+
+    async def body(ctx: CallContext) -> Any:
+        handles = [await adapter.submit(ctx, REQUEST, f"client-{i}") for i in range(2)]
+        return await asyncio.gather(*(adapter.poll(ctx, h) for h in handles))
+
+    statuses = _run(adapter, body)
+    assert [s.state for s in statuses] == [TaskState.SUCCEEDED] * 2
+    clips = [
+        adapter.service.result_path(s.results[0].url.removeprefix("sandbox://")) for s in statuses
+    ]
+    assert clips[0].read_bytes() != clips[1].read_bytes()
+
+
+@pytest.mark.slow
 def test_two_takes_of_one_prompt_differ(home):
     def takestock(*args: str) -> str:
         done = subprocess.run(

@@ -102,6 +102,12 @@ class SandboxSettings:
     push_wait_s: float = 1.0
 
 
+def _yield_to_the_ui() -> None:
+    """In a render worker of the app: every core renders, but the window comes first."""
+    if hasattr(os, "nice"):
+        os.nice(10)
+
+
 class SandboxService:
     """The make-believe remote end: tasks, results and the ledger under ``root``."""
 
@@ -301,7 +307,9 @@ class SandboxAdapter(BaseAdapter):
             if self.service.settings.render_in_process:
                 # spawn: a fork of a process running Qt and threads is not safe.
                 context = multiprocessing.get_context("spawn")
-                self._pool = concurrent.futures.ProcessPoolExecutor(self._workers, context)
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self._workers, context, initializer=_yield_to_the_ui
+                )
             else:
                 self._pool = concurrent.futures.ThreadPoolExecutor(
                     self._workers, thread_name_prefix="sandbox-render"
