@@ -4,8 +4,12 @@ loopback server that answers exactly the bytes each test scripts."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -288,3 +292,71 @@ def test_nothing_listening_is_a_connect_error():
                 await client.get("ftp://127.0.0.1/")
 
     asyncio.run(go())
+
+
+def _tls_contexts(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1, and a client one trusting it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "takestock test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+def test_https_verifies_the_server_and_keeps_the_connection(tmp_path):
+    server_ctx, client_ctx = _tls_contexts(tmp_path)
+    server = RawServer(_ok)
+
+    async def go() -> tuple[list[Any], type[Exception] | None]:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=server_ctx)
+        url = f"https://127.0.0.1:{listener.sockets[0].getsockname()[1]}/v1/tasks/1"
+        try:
+            pool = Http11Transport(ssl_context=client_ctx)
+            async with httpx.AsyncClient(transport=pool) as client:
+                answers = [(await client.get(url)).json() for _ in range(3)]
+            # A client that does not trust the certificate refuses to talk.
+            async with httpx.AsyncClient(transport=Http11Transport()) as client:
+                try:
+                    await client.get(url)
+                except httpx.ConnectError as exc:
+                    return answers, type(exc)
+            return answers, None
+        finally:
+            listener.close()
+
+    answers, refused = asyncio.run(go())
+    assert answers == [{}] * 3
+    assert len(server.requests) == 3
+    assert server.connections == 1  # kept for all three; the refused one never got that far
+    assert refused is httpx.ConnectError
