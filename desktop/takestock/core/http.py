@@ -85,7 +85,10 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
+#: No limit on the wait for a free connection: with hundreds of jobs on one vendor,
+#: requests queue for its connections, and a create that gave up there would fail its
+#: job although nothing went wrong.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=None)
 
 
 def make_client(
@@ -98,12 +101,12 @@ def make_client(
 ) -> httpx.AsyncClient:
     """The one client a vendor's calls share (connection pool, timeouts, user agent).
 
-    At most ``max_connections`` requests at once per host (more wait their turn, up to
-    the pool timeout), and ``max_keepalive`` idle connections kept per host for
-    ``keepalive_expiry`` seconds (httpx's default: short enough that a server rarely
-    closes a connection just as a create goes out on it). The pool is
-    :class:`~takestock.core.http11.Http11Transport`, whose cost per request does not
-    grow with the number of jobs (httpx's own rescans every connection per request).
+    At most ``max_connections`` requests at once per host (more wait their turn), and
+    ``max_keepalive`` idle connections kept per host for ``keepalive_expiry`` seconds
+    (httpx's default: short enough that a server rarely closes a connection just as a
+    create goes out on it). The pool is :class:`~takestock.core.http11.Http11Transport`,
+    whose cost per request does not grow with the number of jobs (httpx's own rescans
+    every connection per request).
     ``transport`` replaces it, for tests.
     """
     return httpx.AsyncClient(
