@@ -235,11 +235,9 @@ class SandboxService:
     def result_path(self, task_id: str) -> Path:
         return self.results / f"{task_id}.mp4"
 
-    def status(
-        self, task_id: str, now: float | None = None, *, render: bool = True
-    ) -> dict[str, Any]:
-        """The task's state; renders the clip the first time it is due, or answers
-        ``rendering`` with what to render when ``render`` is false."""
+    def status(self, task_id: str, now: float | None = None) -> dict[str, Any]:
+        """The task's state; ``rendering``, with what to render, once it is due and
+        until its clip is on disk (the adapter's render pool does the rendering)."""
         now = time.time() if now is None else now
         task = self.task(task_id)
         prompt = task["request"]["prompt"]
@@ -259,9 +257,7 @@ class SandboxService:
             return {"state": "failed", "code": code}
         result = self.result_path(task_id)
         if not result.exists():
-            if not render:
-                return {"state": "rendering", "render": self.render_order(task, result)}
-            render_clip(**self.render_order(task, result))
+            return {"state": "rendering", "render": self.render_order(task, result)}
         return {"state": "succeeded", "url": f"sandbox://{task_id}", "size": result.stat().st_size}
 
     def render_order(self, task: dict[str, Any], result: Path) -> dict[str, Any]:
@@ -324,7 +320,8 @@ class SandboxAdapter(BaseAdapter):
             render = loop.create_task(self._render_when_due(task_id))
             self._renders[task_id] = render
             # Forgotten once finished, polled or not (a cancelled job is never polled
-            # again); a later poll finds the result, or the failure, on disk.
+            # again): a later poll finds the clip on disk, or renders again and meets
+            # the same failure.
             render.add_done_callback(functools.partial(self._forget, task_id))
         return render
 
@@ -339,7 +336,7 @@ class SandboxAdapter(BaseAdapter):
         delay = task["ready_at"] - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        raw = await asyncio.to_thread(self.service.status, task_id, render=False)
+        raw = await asyncio.to_thread(self.service.status, task_id)
         if raw["state"] == "rendering":
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(
@@ -383,7 +380,7 @@ class SandboxAdapter(BaseAdapter):
                         vendor_code="render_error",
                     ),
                 )
-        raw = await asyncio.to_thread(self.service.status, handle.task_id, render=False)
+        raw = await asyncio.to_thread(self.service.status, handle.task_id)
         if raw["state"] == "rendering":  # due, and its render is still under way
             raw = {"state": "running", "progress": 0.99}
         state = raw["state"]
