@@ -1,7 +1,9 @@
 """Credits at scale: 50 accounts, 5 years of daily grants, 100,000 spends.
 
-Targets (issue note, not asserted): all balances <= 50 ms; a year of missed grants
-materialised <= 200 ms. Prints figures; asserts only that the numbers add up.
+Targets (issue notes, not asserted): all balances <= 50 ms; a year of missed grants
+materialised <= 100 ms (issue 15). Prints figures, wall time and this process's CPU time
+(on a shared machine the wall time also counts waiting for a core), and the load
+average; asserts only that the numbers add up.
 Sizes: TAKESTOCK_BENCH_ACCOUNTS (50), TAKESTOCK_BENCH_YEARS (5), TAKESTOCK_BENCH_SPENDS
 (100000).
 
@@ -98,9 +100,10 @@ def test_balances_and_grants_at_scale(tmp_path):
 
     # A year of missed grants: accounts whose app was closed for a year.
     _accounts(store, ACCOUNTS, start=NOW - 365 * DAY, prefix="late")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     year = materialise(store, NOW)
     year_ms = (time.perf_counter() - t0) * 1000
+    year_cpu_ms = (time.process_time() - c0) * 1000
     assert year >= ACCOUNTS * 365
     again_ms, again = _timed(lambda: materialise(store, NOW), runs=3)
     assert again == 0
@@ -110,8 +113,9 @@ def test_balances_and_grants_at_scale(tmp_path):
         f"ledger rows={ledger_rows}\n"
         f"  all balances: median {all_ms:.1f} ms (target <= 50); one account {one_ms:.2f} ms\n"
         f"  materialise a year of missed grants for {ACCOUNTS} accounts ({year} buckets): "
-        f"{year_ms:.0f} ms (target <= 200); again (nothing due) {again_ms:.1f} ms\n"
+        f"{year_ms:.0f} ms, CPU {year_cpu_ms:.0f} ms (target <= 100);"
+        f" again (nothing due) {again_ms:.1f} ms\n"
         f"  materialise {YEARS} years from scratch: {five_years_ms:.0f} ms; "
-        f"spend rows inserted in {insert_s:.1f} s"
+        f"spend rows inserted in {insert_s:.1f} s; load {os.getloadavg()[0]:.2f}"
     )
     store.close()

@@ -114,6 +114,21 @@ def test_seed_changes_the_picture_and_same_inputs_give_same_picture(tmp_path: Pa
     assert max(ImageStat.Stat(ImageChops.difference(a1, b)).mean) > 20
 
 
+def test_each_seed_draws_its_own_scene_and_motion(tmp_path: Path) -> None:
+    """Takes of one prompt differ in look and in how they move, not only in colour."""
+    firsts, motions = [], []
+    for seed in range(6):
+        dest = tmp_path / f"{seed}.mp4"
+        render_clip(dest, prompt="same", duration_s=0.25, width=160, height=90, seed=seed)
+        frames = _frames(dest)
+        firsts.append(frames[0].convert("L").tobytes())
+        # Where and how much the picture changed from the first frame to the last.
+        motions.append(ImageChops.difference(frames[0], frames[-1]).convert("L").tobytes())
+
+    assert len(set(firsts)) == 6
+    assert len(set(motions)) == 6
+
+
 def test_picture_moves_from_frame_to_frame(tmp_path: Path) -> None:
     dest = tmp_path / "take.mp4"
     render_clip(dest, prompt="move", duration_s=0.5, width=160, height=90)

@@ -86,7 +86,8 @@ def rule_from_row(row: object) -> GrantRule:
     )
 
 
-_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+_ONE_DAY = dt.timedelta(days=1)
 
 
 def _local_instant(day: dt.date, hhmm: tuple[int, int], tz: ZoneInfo) -> float:
@@ -96,10 +97,13 @@ def _local_instant(day: dt.date, hhmm: tuple[int, int], tz: ZoneInfo) -> float:
     DST fall-back resolves to its first occurrence, one skipped by a spring-forward jump
     to the instant that clocks showed one hour later.
     """
-    naive = dt.datetime(day.year, day.month, day.day, *hhmm)
-    offset = tz.utcoffset(naive)
+    hour, minute = hhmm
+    offset = tz.utcoffset(dt.datetime(day.year, day.month, day.day, hour, minute))
     assert offset is not None
-    return (naive - _EPOCH).total_seconds() - offset.total_seconds()
+    # Whole seconds from the epoch, counted by day number: a year of daily periods for
+    # fifty accounts makes 18,000 of these, and datetime arithmetic costs twice as much.
+    wall = (day.toordinal() - _EPOCH_DAY) * 86400 + hour * 3600 + minute * 60
+    return float(wall) - offset.total_seconds()
 
 
 def _month_day(year: int, month: int, day: int) -> dt.date:
@@ -119,12 +123,12 @@ def periods(rule: GrantRule, since: float, until: float) -> Iterator[Period]:
     hhmm = (int(hour), int(minute))
     begin = max(since, rule.starts_at)
     end = until if rule.ends_at is None else min(until, rule.ends_at)
-    local = dt.datetime.fromtimestamp(begin, tz).date() - dt.timedelta(days=1)
+    local = dt.datetime.fromtimestamp(begin, tz).date() - _ONE_DAY
     if rule.period == "daily":
         day = local
         start = _local_instant(day, hhmm, tz)
         while start <= end:
-            following = day + dt.timedelta(days=1)
+            following = day + _ONE_DAY
             nxt = _local_instant(following, hhmm, tz)
             if nxt > begin:
                 yield Period(day.isoformat(), start, nxt)

@@ -11,13 +11,11 @@ can look the task up or ask the user instead of paying twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import json
 import logging
 import random
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from takestock.core.errors import (
     ResultExpired,
     TransientError,
 )
+from takestock.core.http11 import Http11Transport
 
 __all__ = [
     "AmbiguousCreate",
@@ -86,45 +85,41 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=30.0)
-
-
-#: Requests in flight per client, capped at its pool size (see make_client).
-_IN_FLIGHT: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
+#: No limit on the wait for a free connection: with hundreds of jobs on one vendor,
+#: requests queue for its connections, and a create that gave up there would fail its
+#: job although nothing went wrong.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=None)
 
 
 def make_client(
     *,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     max_connections: int = 16,
+    max_keepalive: int = 16,
+    keepalive_expiry: float = 5.0,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The one client a vendor's calls share (connection pool, timeouts, user agent).
 
-    Every pooled connection is kept alive, and requests beyond the pool's size wait
-    here rather than in httpcore's queue.
-    WORKAROUND: httpcore 1.0 rescans every connection for every queued request and
-    closes idle connections above the keep-alive count (encode/httpcore#1035); with
-    hundreds of jobs polling, that cost 10 ms of CPU a poll instead of about 2.
+    At most ``max_connections`` requests at once per host (more wait their turn), and
+    ``max_keepalive`` idle connections kept per host for ``keepalive_expiry`` seconds
+    (httpx's default: short enough that a server rarely closes a connection just as a
+    create goes out on it). The pool is :class:`~takestock.core.http11.Http11Transport`,
+    whose cost per request does not grow with the number of jobs (httpx's own rescans
+    every connection per request).
+    ``transport`` replaces it, for tests.
     """
-    client = httpx.AsyncClient(
+    return httpx.AsyncClient(
         timeout=timeout,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
         headers={"User-Agent": f"Takestock/{__version__}"},
         follow_redirects=True,
-        transport=transport,
+        transport=transport
+        or Http11Transport(
+            max_connections=max_connections,
+            max_keepalive=max_keepalive,
+            keepalive_expiry=keepalive_expiry,
+        ),
     )
-    _IN_FLIGHT[client] = asyncio.Semaphore(max_connections)
-    return client
-
-
-def _in_flight(client: httpx.AsyncClient) -> contextlib.AbstractAsyncContextManager[object]:
-    semaphore = _IN_FLIGHT.get(client)
-    return semaphore if semaphore is not None else contextlib.nullcontext()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -165,8 +160,7 @@ async def send(
     for attempt in range(1, policy.attempts + 1):
         final = attempt == policy.attempts
         try:
-            async with _in_flight(client):
-                response = await client.request(method, url, **kwargs)
+            response = await client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the vendor: safe to resend even a create.
             if final:
@@ -241,10 +235,7 @@ async def download_to(
         if offset:
             request_headers["Range"] = f"bytes={offset}-"
         try:
-            async with (
-                _in_flight(client),
-                client.stream("GET", url, headers=request_headers) as response,
-            ):
+            async with client.stream("GET", url, headers=request_headers) as response:
                 status = response.status_code
                 if status in _EXPIRED:
                     raise ResultExpired(

@@ -1,4 +1,8 @@
-"""Workarounds for the Qt binding, applied once at start (app, self-test, tests)."""
+"""Workarounds for the Qt binding.
+
+``takestock.ui``'s ``__init__`` applies them when the package is first imported, so any
+process that runs Takestock's Qt code has them; applying them again changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ def keep_singletons_alive() -> None:
     ``QLabel.setText`` calls take 1,000, and a few thousand abort the interpreter with
     "Fatal Python error: none_dealloc". A player refreshing every 40 ms gets there in
     minutes. Python 3.12 makes these objects immortal (PEP 683); this does the same here
-    by giving them references that never run out. Remove it with Python 3.12 or a fixed
-    PySide6.
+    by giving them references that never run out (2**40: a million void calls a second
+    for twelve days would not spend them). Remove it with Python 3.12 or a fixed
+    PySide6: no release after 6.12.0 is on PyPI yet (checked 2026-12-06), and
+    ``tests/ui/test_qt_fixes.py`` fails once the binding stops dropping references.
     """
     if (
         sys.version_info >= (3, 12)

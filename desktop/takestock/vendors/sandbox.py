@@ -11,7 +11,15 @@ Words in the prompt make it misbehave on purpose, to try failure paths:
 ``#fail`` (the task fails), ``#nsfw`` (the task is refused by "moderation"),
 ``#reject`` (the create itself is refused).
 
-The rendering happens when a poll first finds the task due, in a worker thread.
+The sandbox renders a task the moment it is due (after its simulated queue time), in
+a pool with one worker per core: threads for the command line, processes for the app (the
+GUI keeps its UI thread free of Pillow's and PyAV's hold on the interpreter lock). A poll
+in the process that started the render waits briefly for it to end, so the engine hears
+of a finished take at once: the in-process equivalent of a vendor's webhook. A task
+created by an earlier process is rendered when a poll first finds it due.
+
+Each take has its own seed: the request's, or, when it names none, one derived from the
+job's client request id, so two takes of one prompt show different scenes.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import functools
+import hashlib
 import json
 import multiprocessing
 import os
@@ -59,6 +68,20 @@ STARTING_CREDITS = 10_000.0
 _CHUNK = 64 * 1024
 
 
+def seed_for(client_request_id: str) -> int:
+    """The seed of a take whose request names none: stable for the job, different for
+    every job (so resending a create renders the same take)."""
+    return int.from_bytes(hashlib.sha256(client_request_id.encode()).digest()[:4], "big")
+
+
+def _cores() -> int:
+    """Cores this process may run on (a container or ``taskset`` may allow fewer)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
 def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -73,6 +96,16 @@ class SandboxSettings:
     #: Render in a separate process, as a remote vendor would: the GUI keeps its UI
     #: thread free of Pillow's and PyAV's hold on the interpreter lock.
     render_in_process: bool = False
+    #: How long a poll waits for a render of this process to end before answering
+    #: "running": long enough that a take lands the moment it is made, short enough
+    #: that progress still reaches the queue every second.
+    push_wait_s: float = 1.0
+
+
+def _yield_to_the_ui() -> None:
+    """In a render worker of the app: every core renders, but the window comes first."""
+    if hasattr(os, "nice"):
+        os.nice(10)
 
 
 class SandboxService:
@@ -202,11 +235,9 @@ class SandboxService:
     def result_path(self, task_id: str) -> Path:
         return self.results / f"{task_id}.mp4"
 
-    def status(
-        self, task_id: str, now: float | None = None, *, render: bool = True
-    ) -> dict[str, Any]:
-        """The task's state; renders the clip the first time it is due, or answers
-        ``rendering`` with what to render when ``render`` is false."""
+    def status(self, task_id: str, now: float | None = None) -> dict[str, Any]:
+        """The task's state; ``rendering``, with what to render, once it is due and
+        until its clip is on disk (the adapter's render pool does the rendering)."""
         now = time.time() if now is None else now
         task = self.task(task_id)
         prompt = task["request"]["prompt"]
@@ -226,9 +257,7 @@ class SandboxService:
             return {"state": "failed", "code": code}
         result = self.result_path(task_id)
         if not result.exists():
-            if not render:
-                return {"state": "rendering", "render": self.render_order(task, result)}
-            render_clip(**self.render_order(task, result))
+            return {"state": "rendering", "render": self.render_order(task, result)}
         return {"state": "succeeded", "url": f"sandbox://{task_id}", "size": result.stat().st_size}
 
     def render_order(self, task: dict[str, Any], result: Path) -> dict[str, Any]:
@@ -247,7 +276,8 @@ class SandboxService:
             "width": width,
             "height": height,
             "audio": bool(req.audio),
-            "seed": req.seed,
+            # Tasks created before seeds were fixed at create time have none in "render".
+            "seed": spec.get("seed", req.seed),
             "image": req.image,
             "last_frame": req.last_frame,
         }
@@ -262,17 +292,56 @@ class SandboxAdapter(BaseAdapter):
     def __init__(self, vendor: VendorSpec, service: SandboxService) -> None:
         super().__init__(vendor)
         self.service = service
-        # Rendering is CPU-bound: no more renders at once than cores.
-        self._workers = max(1, (os.cpu_count() or 2) - 1)
-        self._renders = asyncio.Semaphore(self._workers)
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # Rendering is CPU-bound: one render per core at a time.
+        self._workers = _cores()
+        self._pool: concurrent.futures.Executor | None = None
+        #: Renders this process started, by task id (each on the loop that started it).
+        self._renders: dict[str, asyncio.Task[None]] = {}
 
-    def _render_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+    def _render_pool(self) -> concurrent.futures.Executor:
         if self._pool is None:
-            # spawn: a fork of a process running Qt and threads is not safe.
-            context = multiprocessing.get_context("spawn")
-            self._pool = concurrent.futures.ProcessPoolExecutor(self._workers, context)
+            if self.service.settings.render_in_process:
+                # spawn: a fork of a process running Qt and threads is not safe.
+                context = multiprocessing.get_context("spawn")
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self._workers, context, initializer=_yield_to_the_ui
+                )
+            else:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    self._workers, thread_name_prefix="sandbox-render"
+                )
         return self._pool
+
+    def _render(self, task_id: str) -> asyncio.Task[None]:
+        """The render of ``task_id`` in this process, started now if it was not."""
+        loop = asyncio.get_running_loop()
+        render = self._renders.get(task_id)
+        if render is None or render.get_loop() is not loop:
+            render = loop.create_task(self._render_when_due(task_id))
+            self._renders[task_id] = render
+            # Forgotten once finished, polled or not (a cancelled job is never polled
+            # again): a later poll finds the clip on disk, or renders again and meets
+            # the same failure.
+            render.add_done_callback(functools.partial(self._forget, task_id))
+        return render
+
+    def _forget(self, task_id: str, render: asyncio.Task[None]) -> None:
+        if self._renders.get(task_id) is render:
+            del self._renders[task_id]
+        if not render.cancelled():
+            render.exception()  # seen: a poll renders again and reports the failure
+
+    async def _render_when_due(self, task_id: str) -> None:
+        task = await asyncio.to_thread(self.service.task, task_id)
+        delay = task["ready_at"] - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        raw = await asyncio.to_thread(self.service.status, task_id)
+        if raw["state"] == "rendering":
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(
+                self._render_pool(), functools.partial(render_clip, **raw["render"])
+            )
 
     async def submit(
         self, ctx: CallContext, request: GenerationRequest, client_request_id: str
@@ -285,25 +354,35 @@ class SandboxAdapter(BaseAdapter):
             "duration_s": facts["duration_s"],
             "aspect": facts["aspect"],
             "height_px": model.resolutions[facts["resolution"]],
+            "seed": request.seed if request.seed is not None else seed_for(client_request_id),
         }
         cost = self.estimate(request, model).amount
         task_id = await asyncio.to_thread(
             self.service.create, client_request_id, model.id, request.to_json(), cost, render
         )
+        # As a vendor's farm would, start on the task without waiting to be asked.
+        self._render(task_id)
         return TaskHandle(task_id)
 
     async def poll(self, ctx: CallContext, handle: TaskHandle) -> TaskStatus:
-        in_process = self.service.settings.render_in_process
-        async with self._renders:
-            raw = await asyncio.to_thread(
-                self.service.status, handle.task_id, render=not in_process
-            )
-            if raw["state"] == "rendering":
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(
-                    self._render_pool(), functools.partial(render_clip, **raw["render"])
+        render = self._render(handle.task_id)
+        if not render.done():
+            await asyncio.wait((render,), timeout=self.service.settings.push_wait_s)
+        if render.done():
+            failure = None if render.cancelled() else render.exception()
+            if failure is not None:
+                return TaskStatus(
+                    TaskState.FAILED,
+                    vendor_state="failed",
+                    error=GenerationFailed(
+                        f"Sandbox could not render the take: {failure}",
+                        vendor=VENDOR,
+                        vendor_code="render_error",
+                    ),
                 )
-                raw = await asyncio.to_thread(self.service.status, handle.task_id)
+        raw = await asyncio.to_thread(self.service.status, handle.task_id)
+        if raw["state"] == "rendering":  # due, and its render is still under way
+            raw = {"state": "running", "progress": 0.99}
         state = raw["state"]
         if state == "succeeded":
             return TaskStatus(

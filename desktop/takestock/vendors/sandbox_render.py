@@ -3,8 +3,10 @@
 A sandbox take must behave like a vendor's file everywhere downstream (probe, posters,
 the player, frame stepping, compare), so it is a genuine ``libx264`` yuv420p MP4 with its
 index at the front and a keyframe every two seconds, as vendors deliver. What it shows
-tells takes apart at a glance: a moving pattern coloured from the seed (or the prompt),
-the prompt itself, and a frame counter with timecode for checking frame steps.
+tells takes apart at a glance: a scene drawn from the seed (or, with no seed, the prompt):
+its colours, the width, lean, direction and speed of its drifting stripes, and a disc
+bouncing on its own path; then the prompt itself, and a frame counter with timecode for
+checking frame steps. Two takes with different seeds differ in every frame.
 
 Speed matters more than looks: the pattern is drawn once, wider than the frame, and
 each frame pastes a shifted window of it into one reused canvas; the prompt is drawn
@@ -21,8 +23,10 @@ import hashlib
 import io
 import math
 import os
+import random
 import re
 import secrets
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeAlias, cast
@@ -84,8 +88,9 @@ def render_clip(
 ) -> None:
     """Write a sandbox take to ``dest``: ``round(duration_s * fps)`` frames of H.264.
 
-    Without ``image`` the picture is a moving striped pattern whose colours come from
-    ``seed`` (or, with no seed, the prompt), so takes differ. With ``image`` that picture
+    Without ``image`` the picture is a scene drawn from ``seed`` (or, with no seed, the
+    prompt): drifting stripes and a bouncing disc whose colours, sizes, directions and
+    speeds all come from it, so takes with different seeds differ. With ``image`` that picture
     (EXIF rotation applied, scaled to cover the frame) is the background; with
     ``last_frame`` too, the clip cross-fades from one to the other. ``audio`` adds an AAC
     stereo track: a quiet 440 Hz tone with a beep on every second.
@@ -114,7 +119,7 @@ def render_clip(
     size = (width, height)
     first_img = _cover(image, size) if image is not None else None
     last_img = _cover(last_frame, size) if last_frame is not None else None
-    colour_key = _colour_key(prompt, seed)
+    scene_key = _scene_key(prompt, seed)
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
@@ -122,14 +127,14 @@ def render_clip(
         os.fspath(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}
     )
     try:
-        container.metadata["comment"] = f"Takestock sandbox render, colour key {colour_key}"
+        container.metadata["comment"] = f"Takestock sandbox render, scene key {scene_key}"
         video = _add_video(container, width, height, fps)
         sound = _add_audio(container) if audio else None
         _encode(
             container,
             video,
             sound,
-            _Painter(size, prompt, colour_key, first_img, last_img, frame_count, fps),
+            _Painter(size, prompt, scene_key, first_img, last_img, frame_count, fps),
             frame_count,
             fps,
         )
@@ -143,7 +148,7 @@ def render_clip(
         raise
 
 
-def _colour_key(prompt: str, seed: int | None) -> int:
+def _scene_key(prompt: str, seed: int | None) -> int:
     text = f"seed:{seed}" if seed is not None else f"prompt:{prompt}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
@@ -308,7 +313,7 @@ class _Painter:
         self,
         size: tuple[int, int],
         prompt: str,
-        colour_key: int,
+        scene_key: int,
         first: Image.Image | None,
         last: Image.Image | None,
         frame_count: int,
@@ -324,9 +329,10 @@ class _Painter:
         self._last = last
         self._fade_mask = Image.new("L", size) if last is not None else None
         self._fade_level = -1
+        self._scene = _Scene.from_key(scene_key, size)
         if first is None:
-            self._pattern, self._period = _pattern(size, colour_key)
-            self._step = max(2, width // 240)
+            self._pattern, self._period = _pattern(size, self._scene)
+            self._step = self._scene.speed * max(2, width // 240)
         else:
             self._canvas.paste(first)
         self._prompt_box, self._prompt_at = _prompt_overlay(size, prompt)
@@ -344,8 +350,9 @@ class _Painter:
         if self._first is None:
             # Pasting the wide pattern at a negative offset fills the canvas with a
             # shifted window of it and allocates nothing.
-            offset = (index * self._step) % self._period
+            offset = (self._scene.drift * index * self._step) % self._period
             canvas.paste(self._pattern, (-offset, 0))
+            self._scene.draw_disc(draw, self.size, index)
         elif self._last is not None and self._fade_mask is not None:
             level = round(255 * index / max(1, self._frame_count - 1))
             if level != self._fade_level:
@@ -397,13 +404,75 @@ def _font(size: int) -> _Font:
     return ImageFont.load_default(size=size)
 
 
-def _pattern(size: tuple[int, int], colour_key: int) -> tuple[Image.Image, int]:
+@dataclass(frozen=True, slots=True)
+class _Scene:
+    """What a seed decides about a text-to-video sandbox take: its look and its motion.
+
+    Attributes:
+        hue: the stripes' hue (0-1); the disc takes the opposite one.
+        stripe: stripe width in pixels.
+        lean: 1 leans the stripes right, -1 left.
+        drift: 1 moves the stripes left, -1 right.
+        speed: pattern steps per frame (1-3).
+        radius: the disc's radius in pixels.
+        start: where the disc is at frame 0, as fractions of its free span (x, y).
+        velocity: the disc's speed in pixels per frame (x, y); it bounces off the edges.
+    """
+
+    hue: float
+    stripe: int
+    lean: int
+    drift: int
+    speed: int
+    radius: int
+    start: tuple[float, float]
+    velocity: tuple[int, int]
+
+    @classmethod
+    def from_key(cls, key: int, size: tuple[int, int]) -> _Scene:
+        width, height = size
+        short = min(width, height)
+        rng = random.Random(key)
+        step = max(1, short // 90)
+        return cls(
+            hue=rng.random(),
+            stripe=max(8, round(short * rng.uniform(0.06, 0.2))),
+            lean=rng.choice((1, -1)),
+            drift=rng.choice((1, -1)),
+            speed=rng.randint(1, 3),
+            radius=max(3, round(short * rng.uniform(0.06, 0.14))),
+            start=(rng.random(), rng.random()),
+            velocity=(
+                rng.choice((1, -1)) * rng.randint(step, 4 * step),
+                rng.choice((1, -1)) * rng.randint(step, 3 * step),
+            ),
+        )
+
+    def draw_disc(self, draw: ImageDraw.ImageDraw, size: tuple[int, int], index: int) -> None:
+        """The disc where frame ``index`` has it: a straight path folded at the edges."""
+        width, height = size
+        r = self.radius
+        x = r + _bounce(self.start[0] * (width - 2 * r) + index * self.velocity[0], width - 2 * r)
+        y = r + _bounce(self.start[1] * (height - 2 * r) + index * self.velocity[1], height - 2 * r)
+        colour = _rgb((self.hue + 0.5) % 1.0, 0.8, 0.95)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour, outline=(0, 0, 0))
+
+
+def _bounce(position: float, span: int) -> int:
+    """``position`` folded into ``[0, span]``, as a ball bouncing between two walls."""
+    if span <= 0:
+        return 0
+    folded = position % (2 * span)
+    return round(folded if folded <= span else 2 * span - folded)
+
+
+def _pattern(size: tuple[int, int], scene: _Scene) -> tuple[Image.Image, int]:
     """Diagonal stripes one period wider than the frame, and that period in pixels."""
     width, height = size
-    hue = (colour_key % 360) / 360
+    hue = scene.hue
     light = _rgb(hue, 0.55, 0.85)
     dark = _rgb((hue + 0.08) % 1.0, 0.75, 0.45)
-    stripe = max(8, min(width, height) // 8)
+    stripe = scene.stripe
     period = 2 * stripe
     pattern = Image.new("RGB", (width + period, height), dark)
     draw = ImageDraw.Draw(pattern)
@@ -415,6 +484,8 @@ def _pattern(size: tuple[int, int], colour_key: int) -> tuple[Image.Image, int]:
             fill=light,
         )
         x += period
+    if scene.lean < 0:
+        pattern = pattern.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return pattern, period
 
 
