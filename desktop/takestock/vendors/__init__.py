@@ -110,6 +110,14 @@ class AdapterRegistry(Mapping[str, VendorAdapter]):
     def __len__(self) -> int:
         return len(self._ids)
 
+    def close(self) -> None:
+        """Stop the helpers of the adapters built so far (the sandbox's render pool);
+        the ones never built have nothing to stop."""
+        for adapter in self._built.values():
+            closer = getattr(adapter, "close", None)
+            if callable(closer):
+                closer()
+
 
 def build_adapters(
     catalog: Catalog,

@@ -312,6 +312,13 @@ class SandboxAdapter(BaseAdapter):
                 )
         return self._pool
 
+    def close(self) -> None:
+        """Stop the render workers. Left to the interpreter's exit, a process pool's
+        clean-up runs after ``concurrent.futures`` is torn down and fails noisily."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def _render(self, task_id: str) -> asyncio.Task[None]:
         """The render of ``task_id`` in this process, started now if it was not."""
         loop = asyncio.get_running_loop()
