@@ -101,7 +101,12 @@ def _job_json(services: Services, job: Job) -> dict[str, Any]:
 def _exit_for(jobs: Sequence[Job]) -> int:
     if any(j.state in ACTIVE_STATES for j in jobs):
         return EXIT_RESUMABLE
-    if any(j.state in ("failed", "cancelled", "unknown") for j in jobs):
+    ended_badly = [j for j in jobs if j.state in ("failed", "cancelled", "unknown")]
+    if ended_badly and all(j.error_kind == InvalidInput.kind for j in ended_badly):
+        # Refused by a check only the vendor's own server can make (a ComfyUI workflow
+        # whose model files are missing): the input was wrong, and nothing was charged.
+        return EXIT_INVALID
+    if ended_badly:
         return EXIT_VENDOR
     return EXIT_OK
 
@@ -182,6 +187,11 @@ def _progress_printer(enabled: bool) -> Any:
         detail = ""
         if event.progress is not None and event.state == "running":
             detail = f" {event.progress:.0%}"
+        said = (event.vendor_state or "").strip()
+        if event.state == "running" and said and said.lower() not in ("running", "queued"):
+            # What the vendor says it is doing: "running KSampler (node 3), step 12/30",
+            # "ComfyUI not answering since 14:02: retrying".
+            detail += f" · {redact(said)}"
         if event.error:
             detail += f": {redact(event.error)}"
         text = f"  job {event.job_id}: {event.state}{detail}"

@@ -109,3 +109,20 @@ def test_the_progress_printer_prints_each_distinct_line_once(capsys):
         "  job 1: running 50%",
         "  job 1: running: Kling not answering for 40 s (HTTP 503): retrying",
     ]
+
+
+def test_the_wait_output_says_what_the_vendor_is_doing(capsys):
+    from takestock.cli import _progress_printer
+    from takestock.core.jobs import JobEvent
+
+    show = _progress_printer(True)
+    show(JobEvent(3, "running", progress=0.4, vendor_state="running KSampler (node 3), step 12/30"))
+    show(JobEvent(3, "running", progress=0.4, vendor_state="running KSampler (node 3), step 12/30"))
+    show(JobEvent(3, "running", vendor_state="ComfyUI not answering since 14:02: retrying"))
+    show(JobEvent(3, "running", progress=0.5, vendor_state="running"))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "  job 3: running 40% · running KSampler (node 3), step 12/30",
+        "  job 3: running · ComfyUI not answering since 14:02: retrying",
+        "  job 3: running 50%",
+    ]

@@ -288,3 +288,18 @@ def test_a_choice_the_server_does_not_offer_is_named_with_what_it_offers(kit, tm
     assert "SaveVideo format webm (it offers auto, mp4)" in job.error
     assert "models/" not in job.error
     assert k.posts() == 0
+
+
+@pytest.mark.slow
+def test_the_cli_exits_2_naming_a_missing_model_file(home, serve_fake):
+    fake = serve_fake()
+    fake.files["text_encoders"] = []
+    result = _cli(
+        "generate", "--vendor", "comfyui", "--model", T2V, "--prompt", "a paper boat",
+        "--duration", "2", "--wait", env={"TAKESTOCK_COMFYUI_BASE_URL": fake.url},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "umt5_xxl_fp8_e4m3fn_scaled.safetensors → ComfyUI/models/text_encoders/" in (
+        result.stdout + result.stderr
+    )
+    assert fake.count_prompts() == 0
