@@ -331,7 +331,7 @@ def test_bonus_credits_only_some_surfaces_may_spend_stay_out_of_api_jobs(store):
     assert sum(a for _, a in spend.parts) == 30
 
 
-def test_relaxed_lanes_and_plan_tiers_are_priced_from_the_catalog():
+def test_plan_tiers_are_priced_from_the_catalog():
     from takestock.core.catalog import parse_vendor
     from takestock.core.pricing import estimate_from_catalog, prices_by_plan
     from takestock.core.vendor import GenerationRequest
@@ -348,7 +348,6 @@ def test_relaxed_lanes_and_plan_tiers_are_priced_from_the_catalog():
                     "id": "veo-fast",
                     "durations": [8],
                     "price": [
-                        {"match": {"lane": "relaxed"}, "per_take": 0},
                         {"match": {"plan": "ultra"}, "per_take": 10},
                         {"per_take": 20},
                     ],
@@ -359,7 +358,5 @@ def test_relaxed_lanes_and_plan_tiers_are_priced_from_the_catalog():
     model = vendor.models["veo-fast"]
     assert prices_by_plan(model)
     plain = GenerationRequest("a fox")
-    relaxed = GenerationRequest("a fox", extra={"lane": "relaxed"})
     assert estimate_from_catalog(plain, model, vendor).amount == 20
     assert estimate_from_catalog(plain, model, vendor, plan="ultra").amount == 10
-    assert estimate_from_catalog(relaxed, model, vendor, plan="ultra").amount == 0

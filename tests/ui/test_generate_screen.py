@@ -23,8 +23,8 @@ from takestock.wiring import open_services
 from tests.fakeserver.media import tiny_mp4
 
 SHOTS = Path("/tmp/gen-shots")
-FAST = Target("sandbox", "sandbox-v1")
-HQ = Target("sandbox", "sandbox-v1-hq")
+FAST = Target("sandbox", "sandbox-v1", "default")
+HQ = Target("sandbox", "sandbox-v1-hq", "default")
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_rows_that_cannot_take_the_request_are_disabled_with_the_reason(
     fal = next(t for t in picker.model.ticked() + _all_targets(picker) if t.vendor == "fal")
     assert not _enabled(screen, fal)
     assert "no API key for fal.ai" in _row_data(screen, fal, 0, Qt.ItemDataRole.ToolTipRole)
-    gen45 = Target("runway", "gen4.5")
+    gen45 = Target("runway", "gen4.5", "default")
     screen.duration.setCurrentText("5")
     picker.flush()
     assert _enabled(screen, gen45)
@@ -373,15 +373,15 @@ def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path,
     )
     screen.variables.editors["lens"].setText("35mm")
     picker = screen.targets
-    veo_on_runway = Target("runway", "veo3.1")
+    veo_on_runway = Target("runway", "veo3.1", "default")
     for target in (
         Target("sandbox", "sandbox-v1-hq", "play"),
-        Target("kling", "kling-v2-6"),
+        Target("kling", "kling-v2-6", "default"),
         Target("kling", "kling-v2-6", "studio"),
-        Target("runway", "gen4.5"),
+        Target("runway", "gen4.5", "default"),
         veo_on_runway,
-        Target("luma", "ray-3.2"),
-        Target("hailuo", "MiniMax-Hailuo-2.3"),
+        Target("luma", "ray-3.2", "default"),
+        Target("hailuo", "MiniMax-Hailuo-2.3", "default"),
     ):
         picker.tick(target)
     _drop(screen.first_frame, _png(tmp_path / "fox-still.png", 1280, 720))

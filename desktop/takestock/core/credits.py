@@ -36,7 +36,9 @@ __all__ = [
     "account_rules",
     "add_account",
     "adjust",
+    "adopt",
     "balances",
+    "budgets",
     "capture",
     "check_budget",
     "close_account",
@@ -47,6 +49,9 @@ __all__ = [
     "release",
     "reserve",
     "set_base_url",
+    "set_budget",
+    "set_default",
+    "set_unit",
     "spend_order",
 ]
 
@@ -144,6 +149,11 @@ class Account:
     money_per_unit: float | None
     closed_at: float | None
     closed_reason: str | None
+    #: the vendor's account for targets that name none (where it has several)
+    is_default: bool = False
+    #: False: no unit was given (no plan book, no catalog at hand): the account counts in
+    #: its vendor's catalog unit (see :func:`takestock.core.generate.account_unit`)
+    unit_given: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +167,7 @@ class Account:
             "unit": self.unit,
             "closed": self.closed_at is not None,
             "closed_reason": self.closed_reason,
+            "default": self.is_default,
         }
 
 
@@ -171,9 +182,11 @@ def _account(row: Any) -> Account:
         region=row["region"],
         base_url=row["base_url"],
         unit=row["unit"] or "credits",
+        unit_given=row["unit"] is not None,
         money_per_unit=row["money_per_unit"],
         closed_at=row["closed_at"],
         closed_reason=row["closed_reason"],
+        is_default=bool(row["is_default"]),
     )
 
 
@@ -208,6 +221,7 @@ def add_account(
     plan: str | None = None,
     timezone: str | None = None,
     unit: str | None = None,
+    money_per_unit: float | None = None,
     region: str = "default",
     now: float | None = None,
 ) -> Account:
@@ -215,6 +229,9 @@ def add_account(
 
     The rules become the account's own: the user can correct any figure (most vendors
     publish none) without touching the shipped plan data. Unknown amounts stay blank.
+
+    The account counts in its plan book's unit; without a book, in ``unit`` (the
+    catalog's unit of the vendor: Luma's API counts US cents), worth ``money_per_unit``.
     """
     if kind not in ("api", "web"):
         raise InvalidInput("kind", "must be api or web")
@@ -243,8 +260,9 @@ def add_account(
                 kind,
                 plan,
                 tz,
-                unit or (book.unit if book else "credits"),
-                book.money_per_unit if book else None,
+                # None: the vendor's catalog unit, which this module does not know
+                (book.unit if book else None) or unit,
+                book.money_per_unit if book else money_per_unit,
                 region,
                 now,
             ),
@@ -381,7 +399,9 @@ def balances(
         )
     overdrafts = store.all(
         "SELECT account_id, SUM(amount) AS owed FROM ledger WHERE bucket_id IS NULL"
-        " AND kind IN ('reserve', 'capture', 'release') GROUP BY account_id"
+        " AND kind IN ('reserve', 'capture', 'release', 'adjust')"
+        # an account that tracks no credits has holds but no balance to overdraw
+        " AND account_id IN (SELECT account_id FROM credit_bucket) GROUP BY account_id"
     )
     for r in overdrafts:
         if abs(r["owed"]) > _EPSILON and (account_ids is None or r["account_id"] in out):
@@ -516,8 +536,14 @@ def reserve(
     tracked = store.scalar(
         "SELECT 1 FROM credit_bucket WHERE account_id = ? LIMIT 1", (account_id,)
     )
-    if not tracked or amount <= 0:
+    if amount <= 0:
         return Spend((), order_known)
+    if not tracked:
+        # No balance to refuse from, but the hold is recorded (bucket-less) so that its
+        # capture, the account's budget and the spending reports see the charge.
+        _ledger(store, account_id, "reserve", [(None, amount)], job_id=job_id, at=now,
+                note="hold at submit")  # fmt: skip
+        return Spend(((None, amount),), order_known)
     buckets = [
         b
         for b in balances(store, now, account_ids=[account_id]).get(account_id, [])
@@ -651,14 +677,165 @@ def observe(
     return round(observed - computed, 6)
 
 
+def adopt(
+    store: Store, account_id: int, observed: float, *, source: str, now: float | None = None
+) -> float:
+    """Make the ledger agree with the balance the vendor shows; returns the adjustment.
+
+    The observation is recorded as :func:`observe` does, then one ``adjust`` entry moves
+    the ledger's figure onto the vendor's: a new bucket for credits Takestock did not know
+    of (history from before Takestock, a top-up made elsewhere), or a correction spent
+    from the buckets in their usual order for credits the vendor no longer has.
+    """
+    now = time.time() if now is None else now
+    with store.tx():
+        drift = observe(store, account_id, observed, source=source, now=now)
+        if abs(drift) > _EPSILON:
+            adjust(
+                store,
+                account_id,
+                drift,
+                f"adopted the vendor's balance ({source})",
+                now=now,
+            )
+    return drift
+
+
+def set_default(store: Store, account_id: int) -> Account:
+    """Mark the account its vendor's default: targets that name no account use it."""
+    account = get_account(store, account_id)
+    if account.closed_at is not None:
+        raise InvalidInput("account", f"{account.name} is closed")
+    with store.tx():
+        store.execute("UPDATE account SET is_default = 0 WHERE vendor = ?", (account.vendor,))
+        store.execute("UPDATE account SET is_default = 1 WHERE id = ?", (account_id,))
+    return get_account(store, account_id)
+
+
+BUDGET_PERIODS = ("day", "month", "total")
+
+
+def set_budget(
+    store: Store,
+    *,
+    account_id: int | None = None,
+    tag: str | None = None,
+    period: str = "month",
+    cap: float | None,
+    unit: str | None = None,
+) -> None:
+    """Cap what an account, or the prompts of a tag (a project), may spend per period;
+    ``cap`` None removes the cap. One cap per account (or tag) and period."""
+    if (account_id is None) == (tag is None or not tag.strip()):
+        raise InvalidInput("budget", "give an account or a tag (not both)")
+    if period not in BUDGET_PERIODS:
+        raise InvalidInput("period", f"must be one of {', '.join(BUDGET_PERIODS)}")
+    if cap is not None and (cap != cap or cap < 0):
+        raise InvalidInput("cap", "must be zero or more")
+    key: int | str
+    if account_id is not None:
+        get_account(store, account_id)
+        where, key = "account_id = ?", account_id
+    else:
+        assert tag is not None
+        where, key = "tag = ?", tag.strip()
+    with store.tx():
+        store.execute(f"DELETE FROM budget WHERE {where} AND period = ?", (key, period))
+        if cap is not None:
+            store.execute(
+                "INSERT INTO budget(account_id, tag, period, cap, unit) VALUES (?, ?, ?, ?, ?)",
+                (
+                    account_id,
+                    None if account_id is not None else key,
+                    period,
+                    cap,
+                    None if account_id is not None else (unit or MONEY_UNIT),
+                ),
+            )
+
+
+def budgets(store: Store) -> list[dict[str, Any]]:
+    """Every cap: ``{"account_id", "account", "vendor", "tag", "period", "cap", "unit"}``
+    (an account's cap is in the account's unit)."""
+    rows = store.all(
+        "SELECT b.account_id, a.name AS account, a.vendor, b.tag, b.period, b.cap,"
+        " COALESCE(b.unit, a.unit) AS unit"
+        " FROM budget b LEFT JOIN account a ON a.id = b.account_id"
+        " ORDER BY b.tag IS NOT NULL, a.vendor, a.name, b.tag, b.period"
+    )
+    return [dict(r) for r in rows]
+
+
+def set_unit(
+    store: Store, account_id: int, unit: str, money_per_unit: float | None = None
+) -> Account:
+    """What the account counts in (``USD cents`` for Luma's API), and what one unit is
+    worth in money where known; estimates are converted into it, never summed across."""
+    if not unit.strip():
+        raise InvalidInput("unit", "is empty")
+    if money_per_unit is not None and not money_per_unit > 0:
+        raise InvalidInput("money_per_unit", "must be more than zero")
+    get_account(store, account_id)
+    if store.scalar("SELECT 1 FROM ledger WHERE account_id = ? AND amount != 0", (account_id,)):
+        raise InvalidInput(
+            "unit",
+            "the account's ledger already counts in its unit; add a new account for the new "
+            "unit (or close this one)",
+        )
+    store.execute(
+        "UPDATE account SET unit = ?, money_per_unit = ? WHERE id = ?",
+        (unit.strip(), money_per_unit, account_id),
+    )
+    return get_account(store, account_id)
+
+
+def _tag_spent(store: Store, tag: str, unit: str, since: float) -> float:
+    """What the takes of a tag's prompts hold or cost since ``since``, in ``unit``: each
+    account's entries in its own unit where it is ``unit``, else through money where
+    ``unit`` is the money's currency and the account's worth is known."""
+    rows = store.all(
+        "SELECT a.unit AS unit, a.money_per_unit AS rate, COALESCE(SUM(l.amount), 0) AS amount"
+        " FROM ledger l JOIN account a ON a.id = l.account_id JOIN job j ON j.id = l.job_id"
+        " JOIN request r ON r.id = j.request_id"
+        " JOIN prompt_tag pt ON pt.prompt_id = (SELECT prompt_id FROM prompt_version"
+        "   WHERE id = r.prompt_version_id)"
+        " JOIN tag t ON t.id = pt.tag_id AND t.name = ?"
+        " WHERE l.kind IN ('reserve', 'release', 'capture') AND l.at >= ?"
+        " GROUP BY a.unit, a.money_per_unit",
+        (tag, since),
+    )
+    spent = 0.0
+    for row in rows:
+        converted = _in_budget_unit(-float(row["amount"]), row["unit"], row["rate"], unit)
+        spent += converted or 0.0  # other units are outside this cap (it says which)
+    return spent
+
+
+def _in_budget_unit(amount: float, unit: str, rate: float | None, want: str) -> float | None:
+    if unit == want:
+        return amount
+    if want == MONEY_UNIT and rate:
+        return amount * rate
+    return None
+
+
+#: What a tag's budget counts in unless told: money (every vendor's catalog is in USD).
+MONEY_UNIT = "USD"
+
+
 def check_budget(
     store: Store, account_id: int | None, tags: Sequence[str], amount: float, *, now: float
 ) -> None:
-    """Refuse a charge that would pass a budget cap of the account or of a prompt tag."""
+    """Refuse a charge that would pass a budget cap of the account or of a prompt tag.
+
+    An account's cap is in its own unit; a tag's cap in its ``unit`` (money by default),
+    never a sum of different units: a take that cannot be counted in it is refused.
+    """
     marks = ", ".join("?" * len(tags)) or "NULL"
     caps = store.all(
         f"SELECT * FROM budget WHERE account_id = ? OR tag IN ({marks})", (account_id, *tags)
     )
+    account = get_account(store, account_id) if account_id is not None and caps else None
     for cap in caps:
         since = {"day": now - 86400, "month": now - 30 * 86400, "total": 0.0}[cap["period"]]
         if cap["account_id"] is not None:
@@ -669,25 +846,30 @@ def check_budget(
                     (cap["account_id"], since),
                 )
             )
-            scope = "this account"
+            scope, unit, needs = "this account", account.unit if account else "", amount
         else:
-            spent = -float(
-                store.scalar(
-                    "SELECT COALESCE(SUM(l.amount), 0) FROM ledger l JOIN job j ON j.id = l.job_id"
-                    " JOIN request r ON r.id = j.request_id"
-                    " JOIN prompt_tag pt ON pt.prompt_id = (SELECT prompt_id FROM prompt_version"
-                    "   WHERE id = r.prompt_version_id)"
-                    " JOIN tag t ON t.id = pt.tag_id AND t.name = ?"
-                    " WHERE l.kind IN ('reserve', 'release', 'capture') AND l.at >= ?",
-                    (cap["tag"], since),
-                )
-            )
+            unit = cap["unit"] or MONEY_UNIT
             scope = f"tag {cap['tag']!r}"
-        if spent + amount > cap["cap"] + _EPSILON:
+            spent = _tag_spent(store, cap["tag"], unit, since)
+            converted = (
+                _in_budget_unit(amount, account.unit, account.money_per_unit, unit)
+                if account is not None
+                else amount
+            )
+            if converted is None:
+                assert account is not None
+                raise InvalidInput(
+                    "budget",
+                    f"{scope} has a budget in {unit}, and a take on {account.name} costs "
+                    f"{amount:g} {account.unit} with no known worth in {unit}; give the "
+                    "account its worth (`takestock accounts unit`) or lift the budget",
+                )
+            needs = converted
+        if spent + needs > cap["cap"] + _EPSILON:
             raise InvalidInput(
                 "budget",
-                f"{scope} has a {cap['period']} budget of {cap['cap']:g}; "
-                f"{spent:g} is spent and this needs {amount:g}",
+                f"{scope} has a {cap['period']} budget of {cap['cap']:g} {unit}; "
+                f"{spent:g} is spent or held and this needs {needs:g}",
             )
 
 

@@ -25,18 +25,18 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from takestock.core import credits, planner
+from takestock.core import credits
 from takestock.core.catalog import Catalog, ImageLimits, ModelSpec, VendorSpec
 from takestock.core.credits import Account, BucketBalance, PlanBook
 from takestock.core.errors import InvalidInput, SecretsUnavailable
+from takestock.core.generate import ENV_ACCOUNT, Planned, account_unit
 from takestock.core.jobs import (
     Credentials,
-    PlannedTake,
     Target,
     check_and_price,
     resolve_secrets,
 )
-from takestock.core.pricing import estimate_from_catalog
+from takestock.core.pricing import in_unit
 from takestock.core.store import Store
 from takestock.core.validation import ImageFacts, check_image
 from takestock.core.vendor import Estimate, GenerationRequest, Mode, VendorAdapter
@@ -47,18 +47,18 @@ __all__ = [
     "FundingPart",
     "ImageReport",
     "ModelCheck",
-    "PlanEstimate",
+    "RequestCost",
     "TargetLine",
     "TargetOption",
     "check_key",
     "check_model",
     "check_models",
+    "cost_request",
     "default_target",
     "fund",
     "fund_all",
     "image_report",
     "key_problem",
-    "price_plans",
     "target_lines",
     "target_options",
     "tracked_accounts",
@@ -94,7 +94,8 @@ def target_options(
     Retired models and closed accounts are left out. Each model gets a row per open
     account of its vendor, and a row for the bare API key (``account`` None) when the
     vendor has no API account: a web account alone must not hide the key the user may
-    also have. A vendor Takestock cannot talk to offers only its web-only accounts.
+    also have (its target names the ``default`` account, which the environment's key
+    belongs to). A vendor Takestock cannot talk to offers only its web-only accounts.
     """
     by_vendor: dict[str, list[Account]] = {}
     for account in accounts:
@@ -113,7 +114,8 @@ def target_options(
             if not model.available:
                 continue
             for payer in keyed + own:
-                name = payer.name if payer is not None else None
+                # The bare key is the vendor's "default" account's (added on first use).
+                name = payer.name if payer is not None else ENV_ACCOUNT
                 options.append(
                     TargetOption(Target(vendor.id, model.id, name), vendor, model, payer)
                 )
@@ -156,15 +158,12 @@ class ModelCheck:
     Attributes:
         estimate: one take's cost; None when the model refuses the request.
         problem: why the model refuses it.
-        priced: False where the vendor's site bills in its own credits at prices no one
-            publishes (a web-only account): nothing is held, the user records the charge.
     """
 
     vendor: str
     model: str
     estimate: Estimate | None
     problem: InvalidInput | None
-    priced: bool = True
 
     @property
     def ok(self) -> bool:
@@ -197,15 +196,7 @@ def check_model(
         estimate = check_and_price(adapter, probe, vendor, model, web_book=web_book)
     except InvalidInput as exc:
         return ModelCheck(vendor.id, model.id, None, exc)
-    priced = True
-    if web_book is not None:
-        api = (
-            adapter.estimate(request, model)
-            if adapter is not None
-            else estimate_from_catalog(request, model, vendor)
-        )
-        priced = api.unit == web_book.unit
-    return ModelCheck(vendor.id, model.id, estimate, None, priced)
+    return ModelCheck(vendor.id, model.id, estimate, None)
 
 
 def check_models(
@@ -424,17 +415,27 @@ class _Balances:
         self._tracked = tracked_accounts(store) if ids else set()
 
     def fund(self, account: Account, cost: float, *, spend: bool) -> Funding:
+        """How ``account`` pays ``cost`` from what is left; with ``spend``, it is taken.
+
+        Only the buckets the account's surface may spend count (bonus credits a vendor
+        keeps to its website do not pay for API takes), as when the engine holds them.
+        """
         buckets = self._running.get(account.id, [])
+        usable = [b for b in buckets if b.spendable_on(account.kind)]
         funding = fund(
-            buckets,
+            usable,
             account,
             cost,
             book=_book(self._books, account),
             tracked=account.id in self._tracked,
         )
         if spend:
-            self._running[account.id] = _spent(buckets, funding.parts)
+            self.take(funding)
         return funding
+
+    def take(self, funding: Funding) -> None:
+        account_id = funding.account.id
+        self._running[account_id] = _spent(self._running.get(account_id, []), funding.parts)
 
 
 def fund_all(
@@ -484,7 +485,7 @@ class TargetLine:
     @property
     def total(self) -> float | None:
         """The cost of every take asked for, in the vendor's unit."""
-        if self.check.estimate is None:
+        if self.check.estimate is None or self.check.estimate.amount is None:
             return None
         return round(self.check.estimate.amount * self.count, 6)
 
@@ -516,6 +517,14 @@ def target_lines(
         check = checks.get(check_key(option))
         if check is None:
             continue
+        if option.account is not None and check.estimate is not None:
+            # Priced in what the paying account counts (Luma's API: US cents).
+            try:
+                unit, rate = account_unit(option.account, option.vendor)
+                converted = in_unit(check.estimate, unit, rate, where=option.account.name)
+                check = dataclasses.replace(check, estimate=converted)
+            except InvalidInput as exc:
+                check = dataclasses.replace(check, estimate=None, problem=exc)
         line = TargetLine(option, check, keys.get(target), count, None)
         lines[target] = line
         if option.account is not None and line.problem is None and line.total is not None:
@@ -537,46 +546,96 @@ def target_lines(
 
 
 @dataclass(frozen=True, slots=True)
-class PlanEstimate:
-    """A planned target with the account that would pay and how (``takestock estimate``)."""
+class RequestCost:
+    """One target's takes priced within the whole request (``takestock estimate``, and
+    the check before queueing).
 
-    plan: PlannedTake
+    Attributes:
+        plan: the target, its account and one take's price.
+        count: takes asked for.
+        total: what they cost together; None when the price is unknown.
+        fit: how many the account can pay, after the targets and takes before them
+            (all of them on an account that tracks no balance, or at an unknown price).
+        funding: how the takes that fit are paid; None without a tracked price to pay
+            (an unknown price, or an account still to be added).
+        problem: why some takes do not fit, or None.
+    """
+
+    plan: Planned
     count: int
-    total: float
-    choice: planner.AccountChoice | None
+    total: float | None
+    fit: int
     funding: Funding | None
+    problem: str | None
+
+    @property
+    def why(self) -> str:
+        """The account's standing before these takes, in a few words."""
+        funding = self.funding
+        if funding is None or not funding.tracked:
+            return "balance unknown"
+        unit = self.plan.estimate.unit  # the account's unit (its vendor's, where unset)
+        left = "only " if self.problem is not None else ""
+        return f"{left}{funding.before:g} {unit} left"
 
 
-def price_plans(
+def _merged(first: Funding, funded: Sequence[Funding], count: int) -> Funding:
+    parts: dict[int | None, FundingPart] = {}
+    for funding in funded:
+        for part in funding.parts:
+            had = parts.get(part.bucket_id)
+            parts[part.bucket_id] = (
+                part if had is None else dataclasses.replace(had, amount=had.amount + part.amount)
+            )
+    last = funded[-1] if funded else first
+    return dataclasses.replace(
+        first,
+        cost=round(sum(f.cost for f in funded), 6),
+        parts=tuple(dataclasses.replace(p, amount=round(p.amount, 6)) for p in parts.values()),
+        after=last.after if funded else first.before,
+        problem=None if len(funded) == count else first.problem,
+    )
+
+
+def cost_request(
     store: Store,
     plan_books: Mapping[str, PlanBook],
-    planned: Sequence[PlannedTake],
+    planned: Sequence[Planned],
     count: int,
     *,
     now: float | None = None,
-) -> list[PlanEstimate]:
-    """For each planned target, the account that would pay (the named one, else the best
-    of the vendor's, see :func:`takestock.core.planner.suggest_account`) and its funding."""
+) -> list[RequestCost]:
+    """Every target's ``count`` takes, in order, each take paid from what the ones
+    before it left (targets on the same account draw on the same buckets, as the engine
+    holds them job after job). Reads the ledger once; stores nothing."""
     now = time.time() if now is None else now
-    tracked = tracked_accounts(store)
+    ledger = _Balances(store, plan_books, {p.account.id for p in planned if p.account}, now)
     out = []
     for plan in planned:
-        cost = plan.estimate.amount * count
-        choices = planner.suggest_account(store, plan.vendor.id, cost, now)
-        if plan.target.account:
-            choices = [c for c in choices if c.account.name == plan.target.account]
-        choice = choices[0] if choices else None
-        funding = None
-        if choice is not None:
-            buckets = credits.balances(store, now, account_ids=[choice.account.id]).get(
-                choice.account.id, []
-            )
-            funding = fund(
-                buckets,
-                choice.account,
-                cost,
-                book=_book(plan_books, choice.account),
-                tracked=choice.account.id in tracked,
-            )
-        out.append(PlanEstimate(plan, count, cost, choice, funding))
+        amount = plan.estimate.amount
+        total = None if amount is None else round(amount * count, 6)
+        if plan.account is None or amount is None:
+            out.append(RequestCost(plan, count, total, count, None, None))
+            continue
+        account = plan.account
+        unit = plan.estimate.unit
+        first = ledger.fund(account, amount, spend=False)
+        funded: list[Funding] = []
+        problem = None
+        for _ in range(count):
+            funding = ledger.fund(account, amount, spend=False)
+            if not funding.affordable:
+                problem = (
+                    f"{account.name} can pay {len(funded)} of the {count} takes on "
+                    f"{plan.vendor.id}:{plan.model.id} ({amount:g} {unit} each); "
+                    f"{max(funding.before, 0.0):g} {unit} left after the takes "
+                    "before them"
+                )
+                break
+            ledger.take(funding)
+            funded.append(funding)
+        merged = _merged(first, funded, count)
+        if problem is not None:
+            merged = dataclasses.replace(merged, problem=problem)
+        out.append(RequestCost(plan, count, total, len(funded), merged, problem))
     return out

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 
@@ -57,13 +57,16 @@ from takestock.core.errors import (
     TransientError,
     VendorError,
 )
-from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.library import MediaLibrary
 from takestock.core.pricing import estimate_from_catalog, prices_by_plan
 from takestock.core.store import Store
 from takestock.core.takes import insert_take
 from takestock.core.validation import validate_common
+
+if TYPE_CHECKING:
+    from takestock.core.generate import Planned
+
 from takestock.core.vendor import (
     CallContext,
     Estimate,
@@ -81,7 +84,6 @@ __all__ = [
     "Engine",
     "Job",
     "JobEvent",
-    "PlannedTake",
     "Target",
     "check_and_price",
     "get_job",
@@ -129,14 +131,6 @@ class Target:
         if not sep or not vendor or not model:
             raise InvalidInput("target", f"{text!r} is not VENDOR:MODEL")
         return cls(vendor.strip(), model.strip(), account.strip() or None)
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedTake:
-    target: Target
-    vendor: VendorSpec
-    model: ModelSpec
-    estimate: Estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,10 +311,12 @@ def check_and_price(
     if plan is not None and prices_by_plan(model):
         estimate = estimate_from_catalog(request, model, vendor, plan=plan)
     if web_book is not None and web_book.unit != estimate.unit:
-        # The catalog prices the API; the site charges in its own credits, at prices
-        # vendors do not publish. Nothing is held; the ledger records what the site
-        # charged when the user says so.
-        estimate = Estimate(0.0, web_book.unit)
+        # The catalog prices the API; the site charges in its own credits.
+        estimate = Estimate.unknown(
+            web_book.unit,
+            f"{web_book.name} does not publish what {model.id} costs on its site; "
+            "say what it charged when you attach the file",
+        )
     return estimate
 
 
@@ -462,39 +458,14 @@ class Engine:
 
     # ----------------------------------------------------------------- planning
 
-    def plan(self, request: GenerationRequest, targets: Sequence[Target]) -> list[PlannedTake]:
-        """Check every target against the request; raises InvalidInput, sends nothing."""
-        if not targets:
-            raise InvalidInput("target", "name at least one vendor and model")
-        planned = []
-        for target in targets:
-            vendor = self.catalog.vendor(target.vendor)
-            model = self.catalog.model(target.vendor, target.model)
-            adapter = self.adapters.get(target.vendor)
-            # On a web-only account the creator generates on the vendor's site: no key,
-            # and no adapter needed; the catalog's limits and prices still hold.
-            _, web = self._account_for(target)
-            if adapter is None and not web:
-                raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
-            book = self.plan_books.get(f"{vendor.id}/web") if web else None
-            plan = (
-                credits.get_account(self.store, target.account, target.vendor).plan
-                if target.account is not None
-                else None
-            )
-            estimate = check_and_price(adapter, request, vendor, model, web_book=book, plan=plan)
-            if vendor.secrets and not web:
-                found = resolve_secrets(self.credentials, vendor, target.account or "default")
-                missing = vendor.missing_secrets(found)
-                if missing:
-                    env = ", ".join(f"{vendor.env_prefix}_{f.upper()}" for f in missing)
-                    raise InvalidInput(
-                        "key",
-                        f"no {', '.join(missing)} for {vendor.name}: run "
-                        f"`takestock keys set {vendor.id}` or set {env}",
-                    )
-            planned.append(PlannedTake(target, vendor, model, estimate))
-        return planned
+    def plan(
+        self, request: GenerationRequest, targets: Sequence[Target], *, check_keys: bool = True
+    ) -> list[Planned]:
+        """Check every target against the request; raises InvalidInput, sends nothing
+        (see :func:`takestock.core.generate.plan_request`)."""
+        from takestock.core.generate import plan_request
+
+        return plan_request(self, request, targets, check_keys=check_keys)
 
     def enqueue(
         self,
@@ -504,90 +475,24 @@ class Engine:
         count: int = 1,
         prompt_version_id: int | None = None,
         allow_overdraft: bool = False,
+        allow_unpriced: bool = False,
         tags: Sequence[str] = (),
     ) -> tuple[int, list[int]]:
-        """Validate, hold the credits, then record one request and ``count`` jobs per
-        target, all queued; a refusal anywhere stores nothing.
+        """Queue ``count`` takes per target (see :func:`takestock.core.generate.queue_request`);
+        returns the request id (the comparison group) and the job ids."""
+        from takestock.core.generate import queue_request
 
-        Jobs on a web-only account are *manual*: the creator makes the take on the
-        vendor's site, and the job waits for its file (see :meth:`attach`).
-        Returns the request id (the comparison group) and the job ids.
-        """
-        if not 1 <= count <= 20:
-            raise InvalidInput("count", "must be 1 to 20 takes per target")
-        planned = self.plan(request, targets)
-        now = self._clock()
-        materialise(self.store, now)
-        with self.store.tx():
-            cur = self.store.execute(
-                "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (prompt_version_id, request.prompt, json.dumps(request.to_json()), now),
-            )
-            request_id = cur.lastrowid
-            assert request_id is not None
-            job_ids = []
-            for plan in planned:
-                account_id, manual = self._account_for(plan.target)
-                for _ in range(count):
-                    cur = self.store.execute(
-                        "INSERT INTO job(request_id, vendor, model, account_id, state,"
-                        " client_request_id, estimate, manual, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            request_id,
-                            plan.vendor.id,
-                            plan.model.id,
-                            account_id,
-                            "running" if manual else "queued",
-                            f"ts-{uuid.uuid4().hex}",
-                            json.dumps(plan.estimate.to_json()),
-                            int(manual),
-                            now,
-                            now,
-                        ),
-                    )
-                    job_id = cur.lastrowid
-                    assert job_id is not None
-                    job_ids.append(job_id)
-                    if account_id is not None:
-                        self._hold(account_id, job_id, plan, tags, allow_overdraft, now)
-        for job_id in job_ids:
-            self._emit(JobEvent(job_id, "queued"))
-        return request_id, job_ids
-
-    def _account_for(self, target: Target) -> tuple[int | None, bool]:
-        """The target's account id and whether it is web-only (a manual job)."""
-        if target.account is None:
-            return None, False
-        account = credits.get_account(self.store, target.account, target.vendor)
-        return account.id, account.kind == "web"
-
-    def _hold(
-        self,
-        account_id: int,
-        job_id: int,
-        plan: PlannedTake,
-        tags: Sequence[str],
-        allow_overdraft: bool,
-        now: float,
-    ) -> None:
-        amount = plan.estimate.amount
-        if not allow_overdraft:
-            credits.check_budget(self.store, account_id, tags, amount, now=now)
-        account = credits.get_account(self.store, account_id)
-        book = self.plan_books.get(f"{plan.vendor.id}/{account.kind}")
-        credits.reserve(
-            self.store,
-            account_id,
-            job_id,
-            amount,
-            vendor_order=book.spend_order if book else ("expiring_first",),
-            order_known=bool(book and book.spend_order_known),
+        queued = queue_request(
+            self,
+            request,
+            targets,
+            count=count,
+            prompt_version_id=prompt_version_id,
             allow_overdraft=allow_overdraft,
-            surface=account.kind,  # "api" or "web": which credits may pay
-            now=now,
+            allow_unpriced=allow_unpriced,
+            tags=tags,
         )
+        return queued.request_id, list(queued.job_ids)
 
     def _settle(self, job_id: int, *, made: bool, charged: float | None = None) -> None:
         """Turn a job's hold into its charge, or give it back when nothing was charged."""
@@ -595,7 +500,7 @@ class Engine:
         if job.account_id is None:
             return
         if made or charged:
-            estimated = float((job.estimate or {}).get("amount", 0))
+            estimated = float((job.estimate or {}).get("amount") or 0)
             actual = charged if charged is not None else estimated
             note = "" if made else "charged, no output"
             if charged is not None and abs(charged - estimated) > 1e-9:
