@@ -688,17 +688,22 @@ def adopt(
     from the buckets in their usual order for credits the vendor no longer has.
     """
     now = time.time() if now is None else now
+    reason = f"adopted the vendor's balance ({source})"
     with store.tx():
-        drift = observe(store, account_id, observed, source=source, now=now)
-        if abs(drift) > _EPSILON:
-            adjust(
-                store,
-                account_id,
-                drift,
-                f"adopted the vendor's balance ({source})",
-                now=now,
+        observe(store, account_id, observed, source=source, now=now)
+        if not store.scalar("SELECT 1 FROM credit_bucket WHERE account_id = ?", (account_id,)):
+            # From now on the account tracks a balance; its holds so far (kept bucket-less
+            # while it had none) count in it.
+            store.execute(
+                "INSERT INTO credit_bucket(account_id, kind, label, amount, granted_at)"
+                " VALUES (?, 'top_up', ?, 0, ?)",
+                (account_id, reason, now),
             )
-    return drift
+        held = balances(store, now, account_ids=[account_id]).get(account_id, [])
+        moved = round(observed - total(held), 6)
+        if abs(moved) > _EPSILON:
+            adjust(store, account_id, moved, reason, now=now)
+    return round(moved, 6)
 
 
 def set_default(store: Store, account_id: int) -> Account:
