@@ -398,3 +398,57 @@ def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path,
     SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
     screen.grab().save(str(SHOTS / "generate.png"))
+
+
+def _answer_unpriced(qtbot, screen: GenerateScreen, yes: bool) -> None:
+    """Click the unknown-price question's button once it is up (it is modal)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    def answer() -> None:
+        box = screen.unpriced_box
+        if box is None:
+            QTimer.singleShot(20, answer)
+            return
+        button = QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
+        assert "sandbox-mine on play" in box.text()
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(20, answer)
+
+
+def test_an_unknown_price_is_shown_as_unknown_and_asked_about(services, make_screen, qtbot):
+    import json
+
+    from takestock.core.catalog import load_catalog
+
+    over = {"sandbox": {"models": {"sandbox-mine": {"label": "Mine", "durations": [5]}}}}
+    services.paths.catalog_overrides.write_text(json.dumps(over), encoding="utf-8")
+    services.catalog = load_catalog(services.paths.catalog_overrides)
+    _accounts(services)  # play has today's 100 free: a balance an unknown price could pass
+    mine = Target("sandbox", "sandbox-mine", "play")
+    screen = make_screen()
+    screen.prompt.setPlainText("a heron")
+    for target in screen.targets.selected():
+        screen.targets.tick(target, False)  # the default pick
+    screen.targets.tick(mine)
+    screen.targets.flush()
+    line = screen.targets.model.line(mine)
+    assert line is not None, "no line"
+    assert line.problem is None, line.problem
+    assert screen.targets.cost_label(mine).text() == "unknown credits"  # never "0"
+    assert "at an unknown price" in screen.targets.summary.text()
+
+    _answer_unpriced(qtbot, screen, yes=False)
+    _click(qtbot, screen.generate_button)
+    qtbot.waitUntil(lambda: screen.generate_button.isEnabled(), timeout=10_000)
+    assert services.store.scalar("SELECT COUNT(*) FROM job") == 0
+
+    _answer_unpriced(qtbot, screen, yes=True)
+    with qtbot.waitSignal(screen.queued, timeout=10_000) as queued:
+        _click(qtbot, screen.generate_button)
+    [job_id] = queued.args[0]
+    job = get_job(services.store, job_id)
+    assert job.estimate is not None
+    assert job.estimate["amount"] is None
+    assert services.store.scalar("SELECT COUNT(*) FROM ledger WHERE job_id = ?", (job_id,)) == 0

@@ -75,9 +75,11 @@ from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.grants import GrantRule, materialise
 from takestock.core.jobs import JobEvent
 from takestock.core.planner import ResetSuggestion
+from takestock.core.prompts import list_tags
 from takestock.core.spending import (
     VendorSpend,
     daily_spend,
+    last_observations,
     spend_summary,
     window_start,
 )
@@ -521,6 +523,58 @@ class ObserveDialog(FormDialog):
             self.apply_requested.emit(self._suggestion)
 
 
+class BudgetDialog(FormDialog):
+    """Cap what this account, or the prompts of a tag (a project), may spend per period.
+
+    A tag's cap counts one unit (money unless told): never a sum of different units.
+    """
+
+    def __init__(self, account: Account, tags: Sequence[str], parent: QWidget | None) -> None:
+        super().__init__(self.tr("Budget"), parent, self.tr("Save"))
+        self._account = account
+        self.scope = QComboBox()
+        self.scope.addItem(self.tr("This account (%1)").replace("%1", account.name), None)
+        for tag in tags:
+            self.scope.addItem(self.tr("Tag %1").replace("%1", tag), tag)
+        self.new_tag = QLineEdit()
+        self.new_tag.setPlaceholderText(self.tr("or a new tag (project)"))
+        self.period = QComboBox()
+        for period in credits.BUDGET_PERIODS:
+            self.period.addItem(period, period)
+        self.period.setCurrentIndex(credits.BUDGET_PERIODS.index("month"))
+        self.cap = QDoubleSpinBox()
+        self.cap.setRange(0, 100_000_000)
+        self.cap.setDecimals(2)
+        self.no_cap = QCheckBox(self.tr("No cap (remove it)"))
+        self.unit = QLineEdit(credits.MONEY_UNIT)
+        self.form.addRow(self.tr("For"), self.scope)
+        self.form.addRow("", self.new_tag)
+        self.form.addRow(self.tr("Per"), self.period)
+        self.form.addRow(self.tr("At most"), self.cap)
+        self.form.addRow(self.tr("A tag's cap counts"), self.unit)
+        self.form.addRow("", self.no_cap)
+        self.scope.currentIndexChanged.connect(self._update)
+        self.new_tag.textChanged.connect(self._update)
+        self._update()
+
+    def _tag(self) -> str | None:
+        typed = self.new_tag.text().strip()
+        return typed or self.scope.currentData()
+
+    def _update(self) -> None:
+        tag = self._tag()
+        self.unit.setEnabled(tag is not None)
+        self.cap.setSuffix(" " + (self.unit.text() if tag is not None else self._account.unit))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "tag": self._tag(),
+            "period": self.period.currentData(),
+            "cap": None if self.no_cap.isChecked() else self.cap.value(),
+            "unit": self.unit.text().strip() or credits.MONEY_UNIT,
+        }
+
+
 class CloseAccountDialog(FormDialog):
     """Close an account: its history stays, new jobs on it are refused."""
 
@@ -930,6 +984,11 @@ class CreditsScreen(QWidget):
         self.rule_button = QPushButton(self.tr("State a rule…"))
         self.observe_button = QPushButton(self.tr("Record what the vendor shows…"))
         self.reconcile_button = QPushButton(self.tr("Reconcile"))
+        self.adopt_button = QPushButton(self.tr("Adopt the vendor's balance"))
+        self.adopt_button.setToolTip(
+            self.tr("Write the adjustment that makes the ledger equal the vendor's last figure")
+        )
+        self.budget_button = QPushButton(self.tr("Budget…"))
         self.close_button = QPushButton(self.tr("Close account…"))
         actions = QHBoxLayout()
         for button in (
@@ -938,6 +997,8 @@ class CreditsScreen(QWidget):
             self.rule_button,
             self.observe_button,
             self.reconcile_button,
+            self.adopt_button,
+            self.budget_button,
         ):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -1014,7 +1075,9 @@ class CreditsScreen(QWidget):
         self.adjust_button.clicked.connect(self._adjust)
         self.rule_button.clicked.connect(self._state_rule)
         self.observe_button.clicked.connect(self._observe)
-        self.reconcile_button.clicked.connect(self.reconcile)
+        self.reconcile_button.clicked.connect(lambda: self.reconcile())
+        self.adopt_button.clicked.connect(self.adopt)
+        self.budget_button.clicked.connect(self._budget)
         self.close_button.clicked.connect(self._close_account)
         self.accounts_view.selectionModel().currentRowChanged.connect(self._show_account)
         self._bridge.job_changed.connect(self._on_job_changed)
@@ -1110,8 +1173,24 @@ class CreditsScreen(QWidget):
     def _update_buttons(self) -> None:
         account = self.selected_account()
         open_account = account is not None and account.closed_at is None
-        for button in (self.adjust_button, self.rule_button, self.observe_button):
+        for button in (
+            self.adjust_button,
+            self.rule_button,
+            self.observe_button,
+            self.budget_button,
+        ):
             button.setEnabled(open_account)
+        seen = (
+            last_observations(self._services.store, [account.id]).get(account.id)
+            if account is not None
+            else None
+        )
+        self.adopt_button.setEnabled(
+            account is not None
+            and open_account
+            and seen is not None
+            and abs(seen.observed - self._ledger_total(account)) > 1e-6
+        )
         self.close_button.setEnabled(open_account)
         can_reconcile = (
             account is not None
@@ -1179,10 +1258,16 @@ class CreditsScreen(QWidget):
             if v["kind"] == "api" or v["region"] != "default":
                 # An API account needs a vendor Takestock speaks, in a region it has.
                 self._services.catalog.vendor(v["vendor"]).base_url(v["region"])
+            vendor = self._services.catalog.vendors.get(v["vendor"])
+            if vendor is not None and v["kind"] == "api":
+                # Without a plan book the account counts in the catalog's unit.
+                v |= {"unit": vendor.unit, "money_per_unit": vendor.money_per_unit}
             account = add_account(store, self._services.plan_books, **v)
         except TakestockError as exc:
             dialog.show_error(exc.message)
             return
+        if vendor is not None and vendor.sandbox and account.kind == "api":
+            self.reconcile(account, adopt=True)  # it starts from the sandbox's balance
         text = self.tr("Added %1 account %2 (%3).").replace("%1", account.vendor)
         text = text.replace("%2", repr(account.name)).replace("%3", account.kind)
         missing = [r.key for r in account_rules(store, account.id) if not r.ready]
@@ -1314,9 +1399,10 @@ class CreditsScreen(QWidget):
             .replace("%5", ("+" if drift >= 0 else "−") + amount_text(abs(drift)))
         )
 
-    def reconcile(self) -> None:
-        """Ask the vendor's balance API off the UI thread; show observed and drift."""
-        account = self.selected_account()
+    def reconcile(self, account: Account | None = None, *, adopt: bool = False) -> None:
+        """Ask the vendor's balance API off the UI thread; show observed and drift
+        (``adopt``: and make the ledger equal it)."""
+        account = account or self.selected_account()
         if account is None or account.id in self._reconciling:
             return
         self._reconciling.add(account.id)
@@ -1325,9 +1411,11 @@ class CreditsScreen(QWidget):
         self._say(asking.replace("%1", account.vendor).replace("%2", account.name))
         account_id = account.id
         future = self._bridge.run(lambda engine: engine.reconcile(account_id))
-        deliver(future, self, lambda f: self._reconciled(account, f))
+        deliver(future, self, lambda f: self._reconciled(account, f, adopt))
 
-    def _reconciled(self, account: Account, future: Future[tuple[float, float] | None]) -> None:
+    def _reconciled(
+        self, account: Account, future: Future[tuple[float, float] | None], adopt: bool = False
+    ) -> None:
         self._reconciling.discard(account.id)
         try:
             result = future.result()
@@ -1348,8 +1436,81 @@ class CreditsScreen(QWidget):
         else:
             observed, drift = result
             self._say(self._drift_text(account, observed, drift))
+            if adopt and drift:
+                self.adopt(account)
+                return
         self.refresh()
         self.changed.emit()
+
+    def _ledger_total(self, account: Account) -> float:
+        now = time.time()
+        buckets = credits.balances(self._services.store, now, account_ids=[account.id])
+        return credits.total(buckets.get(account.id, []))
+
+    def adopt(self, account: Account | None = None) -> None:
+        """Make the ledger equal the vendor's last figure (typed or from its API)."""
+        account = account or self.selected_account()
+        if account is None:
+            return
+        store = self._services.store
+        seen = last_observations(store, [account.id]).get(account.id)
+        if seen is None:
+            self._say(self.tr("Record what the vendor shows first, or reconcile."))
+            return
+        try:
+            moved = credits.adopt(store, account.id, seen.observed, source=seen.source)
+        except TakestockError as exc:
+            self._say(f"{exc.title}: {exc.message}")
+            return
+        self._say(
+            self.tr("%1 now shows %2 %3, as the vendor does (adjusted by %4).")
+            .replace("%1", f"{account.vendor} / {account.name}")
+            .replace("%2", amount_text(seen.observed))
+            .replace("%3", account.unit)
+            .replace("%4", ("+" if moved >= 0 else "−") + amount_text(abs(moved)))
+        )
+        self.refresh()
+        self.changed.emit()
+
+    def _budget(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = BudgetDialog(account, list_tags(self._services.store), self)
+        self._open(dialog, lambda: self._budget_submitted(dialog, account))
+
+    def _budget_submitted(self, dialog: BudgetDialog, account: Account) -> None:
+        v = dialog.values()
+        try:
+            if v["tag"] is None:
+                credits.set_budget(
+                    self._services.store, account_id=account.id, period=v["period"], cap=v["cap"]
+                )
+            else:
+                credits.set_budget(
+                    self._services.store,
+                    tag=v["tag"],
+                    period=v["period"],
+                    cap=v["cap"],
+                    unit=v["unit"],
+                )
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        scope = v["tag"] and self.tr("tag %1").replace("%1", repr(v["tag"]))
+        scope = scope or f"{account.vendor} / {account.name}"
+        text = (
+            self.tr("%1: no %2 budget.")
+            if v["cap"] is None
+            else self.tr("%1: at most %3 %4 per %2; checked before anything is sent.")
+        )
+        self._done(
+            dialog,
+            text.replace("%1", scope)
+            .replace("%2", v["period"])
+            .replace("%3", amount_text(v["cap"] or 0))
+            .replace("%4", v["unit"] if v["tag"] else account.unit),
+        )
 
     def _close_account(self) -> None:
         account = self.selected_account()
