@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from takestock import __version__, cli_credits, cli_export
 from takestock.core.claims import claim_kit
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
-from takestock.core.generate import queue_request
+from takestock.core.generate import attach_file, queue_request
 from takestock.core.jobs import ACTIVE_STATES, Engine, Job, JobEvent, Target, get_job, list_jobs
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import render
@@ -267,7 +267,8 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     action = args.jobs_action
     if action == "attach":
-        take_id = services.engine().attach(args.job_id, args.path.resolve())
+        engine = services.engine()
+        take_id = attach_file(engine, args.job_id, args.path.resolve(), charged=args.charged)
         print(f"job {args.job_id} done → take {take_id}")
         return EXIT_OK
     if action == "claim-kit":
@@ -618,6 +619,13 @@ def build_parser() -> argparse.ArgumentParser:
     attach = jobs_sub.add_parser("attach", help="finish a web-only job with its video file")
     attach.add_argument("job_id", type=int)
     attach.add_argument("path", type=Path)
+    attach.add_argument(
+        "--charged",
+        type=float,
+        metavar="N",
+        help="what the site charged, in the account's unit (confirms or corrects the "
+        "estimate; needed where the site's price is unknown, then remembered)",
+    )
     kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
     kit.add_argument("job_id", type=int)
 

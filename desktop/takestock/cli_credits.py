@@ -223,7 +223,7 @@ def cmd_credits(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     materialise(store, now)
     all_balances = balances(store, now)
-    report = []
+    report: list[dict[str, Any]] = []
     for account in list_accounts(store):
         buckets = all_balances.get(account.id, [])
         free = [b for b in buckets if b.kind == "daily_free"]
@@ -244,10 +244,10 @@ def cmd_credits(services: Services, args: argparse.Namespace) -> int:
     if not report:
         print("No accounts yet: takestock accounts add VENDOR --name NAME --kind api|web")
     for entry in report:
-        account = entry["account"]
+        shown: dict[str, Any] = entry["account"]
         print(
-            f"{account['vendor']} / {account['name']} ({account['kind']}): "
-            f"{entry['balance']:g} {account.get('unit', '')}; free today "
+            f"{shown['vendor']} / {shown['name']} ({shown['kind']}): "
+            f"{entry['balance']:g} {shown.get('unit', '')}; free today "
             f"{entry['free_today']:g}"
         )
         for bucket in entry["buckets"]:

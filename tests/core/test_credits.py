@@ -331,35 +331,30 @@ def test_bonus_credits_only_some_surfaces_may_spend_stay_out_of_api_jobs(store):
     assert sum(a for _, a in spend.parts) == 30
 
 
-def test_plan_tiers_are_priced_from_the_catalog():
-    from takestock.core.catalog import parse_vendor
-    from takestock.core.pricing import estimate_from_catalog, prices_by_plan
+def test_a_sites_plan_tier_prices_come_from_its_plan_book():
+    """Flow bills Veo 3.1 Fast at 20 credits, 10 on Ultra: the paying account's plan
+    picks the rule (shipped data, through the same path the engine uses)."""
+    from takestock.core.catalog import load_catalog
+    from takestock.core.jobs import check_and_price
     from takestock.core.vendor import GenerationRequest
 
-    vendor = parse_vendor(
-        {
-            "id": "flow",
-            "name": "Flow",
-            "as_of": "2026-11-24",
-            "source": "tests",
-            "base_urls": {"default": "http://127.0.0.1:9"},
-            "models": [
-                {
-                    "id": "veo-fast",
-                    "durations": [8],
-                    "price": [
-                        {"match": {"plan": "ultra"}, "per_take": 10},
-                        {"per_take": 20},
-                    ],
-                }
-            ],
-        }
-    )
-    model = vendor.models["veo-fast"]
-    assert prices_by_plan(model)
-    plain = GenerationRequest("a fox")
-    assert estimate_from_catalog(plain, model, vendor).amount == 20
-    assert estimate_from_catalog(plain, model, vendor, plan="ultra").amount == 10
+    catalog = load_catalog()
+    books = credits.load_plan_books()
+    vendor = catalog.vendor("veo")
+    fast = catalog.model("veo", "veo-3.1-fast-generate-001")
+    quality = catalog.model("veo", "veo-3.1-generate-001")
+    flow = books["veo/web"]
+    plain = GenerationRequest("a fox", duration_s=8)
+
+    def price(model, plan, request=plain):
+        return check_and_price(None, request, vendor, model, web_book=flow, plan=plan)
+
+    assert (price(fast, "ultra").amount, price(fast, "pro").amount) == (10, 20)
+    assert price(fast, None).unit == "Flow credits"
+    assert price(quality, "ultra").amount == 100
+    short = price(quality, "pro", GenerationRequest("a fox", duration_s=4))
+    assert short.amount is None  # Quality is 8 s only on Flow: no published price
+    assert "publishes no price" in (short.reason or "")
 
 
 # ------------------------------------------- one request on shared buckets, adopt

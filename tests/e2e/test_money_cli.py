@@ -211,3 +211,65 @@ def test_a_luma_account_counts_us_cents_and_never_mixes_units(home):
         "estimate", "--vendor", "luma", "--model", "ray-3.2", "--prompt", "x", "--account", "c"
     )
     assert (priced["targets"][0]["unit"], priced["targets"][0]["total"]) == ("credits", 15)
+
+
+def _clip(home: Path, tmp_path: Path) -> Path:
+    """A real video file, as if downloaded from a vendor's site."""
+    made = ok_json(
+        "generate", "--vendor", "sandbox", "--model", "sandbox-v1", "--prompt", "clip",
+        "--duration", "2", "--resolution", "360p", "--account", "default", "--wait",
+    )  # fmt: skip
+    path = tmp_path / "from-the-site.mp4"
+    path.write_bytes(Path(made["jobs"][0]["take"]["path"]).read_bytes())
+    return path
+
+
+def test_a_flow_membership_is_priced_by_plan_held_and_charged_what_the_site_says(home, tmp_path):
+    clip = _clip(home, tmp_path)
+    for name, plan in (("ultra", "ultra"), ("pro", "pro")):
+        added = takestock("accounts", "add", "veo", "--name", name, "--kind", "web", "--plan", plan)
+        assert added.returncode == 0, added.stderr
+    assert takestock("accounts", "adjust", "ultra", "1000", "--reason", "what Flow shows")
+    fast = ["--vendor", "veo", "--model", "veo-3.1-fast-generate-001", "--prompt", "a fox"]
+    ultra = ok_json("estimate", *fast, "--account", "ultra")["targets"][0]
+    pro = ok_json("estimate", *fast, "--account", "pro")["targets"][0]
+    assert (ultra["unit"], ultra["total"], pro["total"]) == ("Flow credits", 10, 20)
+
+    made = takestock("generate", *fast, "--account", "ultra")
+    assert made.returncode == 0, made.stderr
+    assert "--charged N" in made.stderr
+    job = next(j for j in ok_json("jobs")["jobs"] if j["vendor"] == "veo")
+    assert (job["state"], job["manual"]) == ("running", True)
+    assert _balance("ultra") == 990  # held while the user makes it on the site
+
+    attached = takestock("jobs", "attach", str(job["id"]), str(clip), "--charged", "12")
+    assert attached.returncode == 0, attached.stderr
+    assert _balance("ultra") == 988  # what the site charged, not the estimate
+    notes = _ledger(
+        home, f"SELECT note FROM ledger WHERE job_id = {job['id']} AND kind = 'capture'"
+    )
+    assert set(notes) == {("estimated 10, the vendor charged 12",)}
+
+
+def test_an_unpublished_site_price_is_asked_once_and_remembered(home, tmp_path):
+    clip = _clip(home, tmp_path)
+    assert takestock("accounts", "add", "kling", "--name", "me", "--kind", "web").returncode == 0
+    assert takestock("accounts", "adjust", "me", "1000", "--reason", "what the site shows")
+    site = ["--target", "kling:kling-v2-6@me", "--prompt", "a fox", "--duration", "5"]
+    assert "unknown credits" in takestock("estimate", *site).stdout
+    refused = takestock("generate", *site)  # the account has a balance to protect
+    assert refused.returncode == 2
+    assert takestock("generate", *site, "--allow-unpriced").returncode == 0
+    job = next(j for j in ok_json("jobs")["jobs"] if j["vendor"] == "kling")
+
+    asked = takestock("jobs", "attach", str(job["id"]), str(clip))
+    assert asked.returncode == 2
+    assert "--charged N" in asked.stderr
+    assert takestock("jobs", "attach", str(job["id"]), str(clip), "--charged", "35").returncode == 0
+    assert _balance("me") == 965
+
+    remembered = ok_json("estimate", *site)["targets"][0]
+    assert (remembered["total"], remembered["unit"]) == (35, "credits")
+    again = takestock("generate", *site)  # a known price now: held, no question
+    assert again.returncode == 0, again.stderr
+    assert _balance("me") == 930

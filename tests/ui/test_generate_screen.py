@@ -326,9 +326,15 @@ def test_web_only_account_makes_a_manual_job_and_the_watch_folder_brings_its_fil
     offer = screen.offer
     assert offer.current_file() == downloads / "lantern.mp4"
     assert offer.jobs.currentData() == job_id
+    assert offer.charged.text() == "as estimated"  # the site's price is known here
+    offer.charged.setValue(3)  # the user corrects what the site charged
     offer.grab().save(str(SHOTS / "generate-offer.png"))
     _click(qtbot, offer.attach_button)
     qtbot.waitUntil(lambda: get_job(services.store, job_id).state == "done", timeout=10_000)
+    captured = services.store.scalar(
+        "SELECT -SUM(amount) FROM ledger WHERE job_id = ? AND kind = 'capture'", (job_id,)
+    )
+    assert captured == 3
     take_id = get_job(services.store, job_id).take_id
     assert take_id is not None
     take = get_take(services.store, services.library.root, take_id)
@@ -452,3 +458,22 @@ def test_an_unknown_price_is_shown_as_unknown_and_asked_about(services, make_scr
     assert job.estimate is not None
     assert job.estimate["amount"] is None
     assert services.store.scalar("SELECT COUNT(*) FROM ledger WHERE job_id = ?", (job_id,)) == 0
+
+
+def test_a_web_rows_price_follows_the_paying_accounts_plan(services, make_screen, qtbot):
+    for name, plan in (("ultra", "ultra"), ("pro", "pro")):
+        add_account(
+            services.store, services.plan_books, vendor="veo", name=name, kind="web", plan=plan
+        )
+    screen = make_screen()
+    screen.prompt.setPlainText("a fox at dawn")
+    screen.duration.setCurrentText("8")
+    on_ultra = Target("veo", "veo-3.1-fast-generate-001", "ultra")
+    on_pro = Target("veo", "veo-3.1-fast-generate-001", "pro")
+    screen.targets.tick(on_ultra)
+    screen.targets.flush()
+    line = screen.targets.model.line(on_ultra)
+    assert line is not None
+    assert line.problem is None, line.problem
+    assert screen.targets.cost_label(on_ultra).text() == "10 Flow credits"  # Ultra pays half
+    assert screen.targets.cost_label(on_pro).text() == "20 Flow credits"

@@ -23,8 +23,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from takestock.core.catalog import PriceRule
 from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.grants import GrantRule, materialise, rule_from_row, zone
+from takestock.core.pricing import price_rule
 from takestock.core.store import Store
 
 __all__ = [
@@ -93,6 +95,9 @@ class PlanBook:
     plans: Mapping[str, Plan]
     as_of: str
     source: str
+    #: what each model costs on the site, where published (rules may match ``plan``)
+    model_prices: Mapping[str, tuple[PriceRule, ...]] = field(default_factory=dict)
+    model_prices_source: str = ""
 
 
 def _plan(plan_id: str, raw: Mapping[str, Any]) -> Plan:
@@ -127,6 +132,11 @@ def load_plan_books() -> dict[str, PlanBook]:
             plans={pid: _plan(pid, p) for pid, p in raw.get("plans", {}).items()},
             as_of=raw["as_of"],
             source=raw["source"],
+            model_prices={
+                model: tuple(price_rule(r) for r in rules)
+                for model, rules in raw.get("model_prices", {}).get("models", {}).items()
+            },
+            model_prices_source=raw.get("model_prices", {}).get("source", ""),
         )
         books[f"{book.vendor}/{book.surface}"] = book
     return books
@@ -592,6 +602,8 @@ def capture(
     now = time.time() if now is None else now
     account_id, held = _held(store, job_id)
     if account_id is None:
+        # Nothing was held (the price was unknown): the charge is taken now, in order.
+        _capture_unheld(store, job_id, actual, now=now, note=note)
         return
     with store.tx():
         _ledger(
@@ -615,6 +627,24 @@ def capture(
             last = held[-1][0] if held else None
             parts.append((last, left))
         _ledger(store, account_id, "capture", parts, job_id=job_id, at=now, note=note)
+
+
+def _capture_unheld(store: Store, job_id: int, actual: float, *, now: float, note: str) -> None:
+    row = store.one(
+        "SELECT j.account_id, a.kind FROM job j JOIN account a ON a.id = j.account_id"
+        " WHERE j.id = ?",
+        (job_id,),
+    )
+    if row is None or actual <= _EPSILON:
+        return
+    account_id = int(row["account_id"])
+    buckets = [
+        b
+        for b in balances(store, now, account_ids=[account_id]).get(account_id, [])
+        if b.spendable_on(row["kind"])
+    ]
+    parts = plan_spend(buckets, actual, allow_overdraft=True).parts
+    _ledger(store, account_id, "capture", parts, job_id=job_id, at=now, note=note)
 
 
 def adjust(

@@ -29,7 +29,7 @@ from takestock.core import credits
 from takestock.core.catalog import Catalog, ImageLimits, ModelSpec, VendorSpec
 from takestock.core.credits import Account, BucketBalance, PlanBook
 from takestock.core.errors import InvalidInput, SecretsUnavailable
-from takestock.core.generate import ENV_ACCOUNT, Planned, account_unit
+from takestock.core.generate import ENV_ACCOUNT, Planned, account_unit, web_price
 from takestock.core.jobs import (
     Credentials,
     Target,
@@ -147,8 +147,9 @@ def default_target(options: Sequence[TargetOption]) -> Target | None:
 # ------------------------------------------------------------- model checks
 
 
-#: What a check depends on: the vendor, the model, and whether it is made on the site.
-CheckKey = tuple[str, str, bool]
+#: What a check depends on: the vendor, the model, whether it is made on the site, and
+#: there the paying account's plan (some sites price by plan: Flow Ultra pays half).
+CheckKey = tuple[str, str, bool, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,8 @@ class ModelCheck:
 
 
 def check_key(option: TargetOption) -> CheckKey:
-    return (option.vendor.id, option.model.id, option.manual)
+    plan = option.account.plan if option.manual and option.account is not None else None
+    return (option.vendor.id, option.model.id, option.manual, plan)
 
 
 def check_model(
@@ -181,6 +183,7 @@ def check_model(
     model: ModelSpec,
     *,
     web_book: PlanBook | None = None,
+    plan: str | None = None,
 ) -> ModelCheck:
     """Validate and price one take, as :meth:`takestock.core.jobs.Engine.plan` does.
 
@@ -193,7 +196,7 @@ def check_model(
     if not request.prompt.strip() and request.mode is Mode.TEXT:
         probe = dataclasses.replace(request, prompt="-")  # the words do not change a price
     try:
-        estimate = check_and_price(adapter, probe, vendor, model, web_book=web_book)
+        estimate = check_and_price(adapter, probe, vendor, model, web_book=web_book, plan=plan)
     except InvalidInput as exc:
         return ModelCheck(vendor.id, model.id, None, exc)
     return ModelCheck(vendor.id, model.id, estimate, None)
@@ -218,6 +221,7 @@ def check_models(
             option.vendor,
             option.model,
             web_book=plan_books.get(f"{option.vendor.id}/web") if option.manual else None,
+            plan=key[3],
         )
     return out
 
@@ -517,6 +521,11 @@ def target_lines(
         check = checks.get(check_key(option))
         if check is None:
             continue
+        if option.manual and check.estimate is not None and not check.estimate.known:
+            # A price the user gave for this model on the site, remembered from before.
+            check = dataclasses.replace(
+                check, estimate=web_price(store, option.vendor.id, option.model.id, check.estimate)
+            )
         if option.account is not None and check.estimate is not None:
             # Priced in what the paying account counts (Luma's API: US cents).
             try:

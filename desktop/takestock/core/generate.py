@@ -27,13 +27,21 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from takestock.core import credits
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.credits import Account
 from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
-from takestock.core.jobs import Engine, JobEvent, Target, check_and_price, resolve_secrets
+from takestock.core.jobs import (
+    Engine,
+    JobEvent,
+    Target,
+    check_and_price,
+    get_job,
+    resolve_secrets,
+)
 from takestock.core.pricing import in_unit
 from takestock.core.prompts import edit_prompt, find_or_create_adhoc
 from takestock.core.store import Store
@@ -45,9 +53,11 @@ __all__ = [
     "Queued",
     "UnpricedTakes",
     "account_unit",
+    "attach_file",
     "plan_request",
     "queue_request",
     "resolve_account",
+    "web_price",
 ]
 
 #: The account that the environment's key (and the keyring's default entry) belongs to.
@@ -123,6 +133,48 @@ def account_unit(account: Account, vendor: VendorSpec) -> tuple[str, float | Non
     if account.unit_given:
         return account.unit, account.money_per_unit
     return vendor.unit, vendor.money_per_unit
+
+
+def web_price(store: Store, vendor: str, model: str, unknown: Estimate) -> Estimate:
+    """The price the user gave for a take of ``model`` on the vendor's site (asked once,
+    when the first such take was attached), else ``unknown`` as it is."""
+    row = store.one(
+        "SELECT per_take FROM web_price WHERE vendor = ? AND model = ? AND unit = ?",
+        (vendor, model, unknown.unit),
+    )
+    if row is None:
+        return unknown
+    return Estimate(float(row["per_take"]), unknown.unit, None, unknown.currency)
+
+
+def attach_file(engine: Engine, job_id: int, path: Path, *, charged: float | None = None) -> int:
+    """Finish a job made on the vendor's site with its file, charging what the site
+    charged: ``charged`` confirms or corrects the estimate, and is required where the
+    site's price is unknown; that price is then remembered for the model (asked once).
+    Returns the take id."""
+    job = get_job(engine.store, job_id)
+    if charged is not None and (charged != charged or charged < 0):
+        raise InvalidInput("charged", "must be zero or more")
+    estimate = job.estimate or {}
+    unit = str(estimate.get("unit") or "credits")
+    if estimate.get("amount") is None and job.account_id is not None and charged is None:
+        raise InvalidInput(
+            "charged",
+            f"what {job.vendor}'s site charges for {job.model} is not known: say what it "
+            f"charged, e.g. `takestock jobs attach {job_id} FILE --charged N` ({unit})",
+        )
+    if not job.manual or job.state != "running":
+        raise InvalidInput("job", f"job {job_id} is not waiting for a file")
+    take_id = engine.attach(job_id, path, charged=charged)
+    if estimate.get("amount") is None and charged is not None:
+        with engine.store.tx():
+            engine.store.execute(
+                "INSERT INTO web_price(vendor, model, unit, per_take, set_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (vendor, model, unit)"
+                " DO UPDATE SET per_take = excluded.per_take, set_at = excluded.set_at",
+                (job.vendor, job.model, unit, charged, engine._clock()),
+            )
+    return take_id
 
 
 def _accounts_of(store: Store, vendor_id: str) -> list[Account]:
@@ -235,6 +287,8 @@ def plan_request(
             web_book=book,
             plan=account.plan if account is not None else None,
         )
+        if web and account is not None and not estimate.known:
+            estimate = web_price(engine.store, vendor.id, model.id, estimate)
         if account is not None:
             unit, rate = account_unit(account, vendor)
             estimate = in_unit(estimate, unit, rate, where=account.name)

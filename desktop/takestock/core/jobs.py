@@ -59,7 +59,7 @@ from takestock.core.errors import (
 )
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.library import MediaLibrary
-from takestock.core.pricing import estimate_from_catalog, prices_by_plan
+from takestock.core.pricing import estimate_from_catalog, estimate_on_site
 from takestock.core.store import Store
 from takestock.core.takes import insert_take
 from takestock.core.validation import validate_common
@@ -299,8 +299,8 @@ def check_and_price(
 
     Without an adapter (a web-only account of a vendor Takestock cannot talk to) the
     catalog's common limits and prices hold. ``web_book`` is the plan book of a web-only
-    account's site, which may bill in its own unit. ``plan`` is the paying account's
-    plan, for models whose price depends on it.
+    account's site: the take is priced from its per-model table in the site's credits,
+    on the paying account's ``plan``, or is unknown where the site publishes none.
     """
     if adapter is not None:
         adapter.validate(request, model)
@@ -308,16 +308,26 @@ def check_and_price(
     else:
         validate_common(request, model, vendor.name)
         estimate = estimate_from_catalog(request, model, vendor)
-    if plan is not None and prices_by_plan(model):
-        estimate = estimate_from_catalog(request, model, vendor, plan=plan)
-    if web_book is not None and web_book.unit != estimate.unit:
-        # The catalog prices the API; the site charges in its own credits.
-        estimate = Estimate.unknown(
+    if web_book is None:
+        return estimate
+    rules = web_book.model_prices.get(model.id)
+    if not rules:
+        return Estimate.unknown(
             web_book.unit,
-            f"{web_book.name} does not publish what {model.id} costs on its site; "
-            "say what it charged when you attach the file",
+            f"{web_book.name} does not publish what {model.id} costs on its site; say what "
+            "it charged when you attach the file (Takestock remembers it for the next take)",
+            web_book.currency,
         )
-    return estimate
+    return estimate_on_site(
+        request,
+        model,
+        rules,
+        unit=web_book.unit,
+        money_per_unit=web_book.money_per_unit,
+        currency=web_book.currency,
+        plan=plan,
+        site=web_book.name,
+    )
 
 
 def resolve_secrets(credentials: Credentials, vendor: VendorSpec, account: str) -> dict[str, str]:
@@ -876,7 +886,7 @@ class Engine:
         self._emit(JobEvent(job_id, "cancelled"))
         return get_job(self.store, job_id)
 
-    def attach(self, job_id: int, path: Path) -> int:
+    def attach(self, job_id: int, path: Path, *, charged: float | None = None) -> int:
         """Finish a manual (web-only) job with the file the creator downloaded.
 
         The file is checked and copied into the library; the job's estimate is charged.
@@ -885,9 +895,9 @@ class Engine:
         job = get_job(self.store, job_id)
         if not job.manual or job.state != "running":
             raise InvalidInput("job", f"job {job_id} is not waiting for a file")
-        return self._finish_with_file(job, path)
+        return self._finish_with_file(job, path, charged=charged)
 
-    def _finish_with_file(self, job: Job, path: Path) -> int:
+    def _finish_with_file(self, job: Job, path: Path, *, charged: float | None = None) -> int:
         """The file becomes the job's take and the job is charged; the job must still be
         in the state it was read in (a cancel from elsewhere wins)."""
         stored = self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
@@ -910,7 +920,7 @@ class Engine:
                 request_id=job.request_id,
                 original_name=path.name,
             )
-            self._settle(job.id, made=True)
+            self._settle(job.id, made=True, charged=charged)  # what the site charged
         self._emit(JobEvent(job.id, "done", take_id=take_id))
         return take_id
 

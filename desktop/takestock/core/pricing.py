@@ -8,7 +8,7 @@ so with an explicit rule of zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from takestock.core.catalog import ModelSpec, PriceRule, VendorSpec
@@ -17,9 +17,10 @@ from takestock.core.vendor import Estimate, GenerationRequest
 
 __all__ = [
     "estimate_from_catalog",
+    "estimate_on_site",
     "in_unit",
+    "price_rule",
     "priced_or_marked",
-    "prices_by_plan",
     "request_facts",
     "rule_for",
     "unknown_reason",
@@ -36,11 +37,6 @@ def request_facts(request: GenerationRequest, model: ModelSpec) -> dict[str, Any
         "aspect": request.aspect or model.default_aspect,
         "audio": bool(request.audio),
     }
-
-
-def prices_by_plan(model: ModelSpec) -> bool:
-    """Whether the model's price depends on the plan of the account that pays."""
-    return any("plan" in rule.match for rule in model.price)
 
 
 def unpublished(model: ModelSpec) -> Mapping[str, Any] | None:
@@ -89,16 +85,20 @@ def rule_for(model: ModelSpec, facts: Mapping[str, Any]) -> PriceRule | None:
     return next((r for r in model.price if _matches(r, facts)), None)
 
 
-def estimate_from_catalog(
-    request: GenerationRequest, model: ModelSpec, vendor: VendorSpec, *, plan: str | None = None
-) -> Estimate:
-    """The first matching price rule's cost; unknown (with the reason) where none fits.
+def price_rule(raw: Mapping[str, Any]) -> PriceRule:
+    """One price rule as the catalog and the plan books write it."""
+    return PriceRule(
+        match=raw.get("match", {}),
+        per_take=float(raw.get("per_take", 0)),
+        per_second=float(raw.get("per_second", 0)),
+    )
 
-    With ``plan``, rules that match a plan apply (Flow: Ultra pays half for Fast).
-    """
+
+def estimate_from_catalog(
+    request: GenerationRequest, model: ModelSpec, vendor: VendorSpec
+) -> Estimate:
+    """The first matching price rule's cost; unknown (with the reason) where none fits."""
     facts = request_facts(request, model)
-    if plan is not None:
-        facts["plan"] = plan
     rule = rule_for(model, facts)
     if rule is None:
         return Estimate.unknown(vendor.unit, unknown_reason(model, vendor, facts), vendor.currency)
@@ -107,6 +107,34 @@ def estimate_from_catalog(
     return Estimate(
         amount=round(amount, 4), unit=vendor.unit, money=money, currency=vendor.currency
     )
+
+
+def estimate_on_site(
+    request: GenerationRequest,
+    model: ModelSpec,
+    rules: Sequence[PriceRule],
+    *,
+    unit: str,
+    money_per_unit: float | None,
+    currency: str | None,
+    plan: str | None,
+    site: str,
+) -> Estimate:
+    """What a take costs on a vendor's website (a web membership), from the plan book's
+    per-model rules; a rule may match the paying account's ``plan`` (Flow: Ultra pays
+    half for Veo 3.1 Fast)."""
+    facts: dict[str, Any] = {**request_facts(request, model), "plan": plan}
+    rule = next((r for r in rules if _matches(r, facts)), None)
+    if rule is None:
+        return Estimate.unknown(
+            unit,
+            f"{site} publishes no price for {model.id} at {_describe(facts)}"
+            + (f" on the {plan} plan" if plan else ""),
+            currency,
+        )
+    amount = rule.per_take + rule.per_second * facts["duration_s"]
+    money = None if money_per_unit is None else round(amount * money_per_unit, 4)
+    return Estimate(round(amount, 4), unit, money, currency)
 
 
 def in_unit(

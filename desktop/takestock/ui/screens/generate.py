@@ -54,7 +54,7 @@ from takestock.core import estimates
 from takestock.core.credits import list_accounts
 from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.estimates import CheckKey, ImageReport, ModelCheck, TargetOption
-from takestock.core.generate import UnpricedTakes
+from takestock.core.generate import UnpricedTakes, attach_file
 from takestock.core.grants import materialise
 from takestock.core.jobs import Target, get_jobs
 from takestock.core.prompts import (
@@ -862,9 +862,9 @@ class GenerateScreen(QWidget):
             self.offer.import_file.connect(self._import_offered)
         self.offer.offer(path)
 
-    def _attach_offered(self, job_id: int, path: Path) -> None:
+    def _attach_offered(self, job_id: int, path: Path, charged: float | None = None) -> None:
         self._engine_call(
-            lambda engine: engine.attach(job_id, path),
+            lambda engine: attach_file(engine, job_id, path, charged=charged),
             self.tr("%1 is attached to job %2: take %3 is in the Library.")
             .replace("%1", path.name)
             .replace("%2", str(job_id)),
