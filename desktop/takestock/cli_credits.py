@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from takestock.core import credits, estimates, planner
+from takestock.core import budgets, credits, estimates, planner
 from takestock.core.credits import add_account, balances, get_account, list_accounts, set_rule
 from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
@@ -183,7 +183,7 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
             f"{row['vendor']:<10} {row['name']:<16} {row['kind']:<4} "
             f"{balance} {row['unit']}{closed}{default}"
         )
-    caps = credits.budgets(store)
+    caps = budgets.budgets(store)
     if caps and not args.json:
         print("\nBudgets:")
         for cap in caps:
@@ -289,14 +289,14 @@ def _budget(services: Services, args: argparse.Namespace) -> int:
     if args.tag:
         if args.name:
             raise InvalidInput("budget", "give an account or --tag, not both")
-        unit = args.unit or credits.MONEY_UNIT
-        credits.set_budget(store, tag=args.tag, period=args.period, cap=cap, unit=unit)
+        unit = args.unit or budgets.MONEY_UNIT
+        budgets.set_budget(store, tag=args.tag, period=args.period, cap=cap, unit=unit)
         scope = f"tag {args.tag!r}"
     else:
         if not args.name:
             raise InvalidInput("budget", "name an account, or give --tag T")
         account = _account(services, args)
-        credits.set_budget(store, account_id=account.id, period=args.period, cap=cap)
+        budgets.set_budget(store, account_id=account.id, period=args.period, cap=cap)
         scope, unit = account.name, account.unit
     if cap is None:
         print(f"{scope}: no {args.period} budget.")
@@ -408,7 +408,7 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     budget.add_argument(
         "--unit", help="a tag's cap counts in this unit (default USD: money, where known)"
     )
-    budget.add_argument("--period", choices=credits.BUDGET_PERIODS, default="month")
+    budget.add_argument("--period", choices=budgets.BUDGET_PERIODS, default="month")
     budget.add_argument("--vendor")
     default = acts.add_parser(
         "default", help="the account a target without --account uses, where a vendor has several"

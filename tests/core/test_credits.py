@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from takestock.core import credits
+from takestock.core import budgets, credits
 from takestock.core.credits import add_account, balances, set_rule, total
 from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
@@ -313,11 +313,11 @@ def test_budgets_cap_an_account(store):
     )
     job = _job(store, account.id)
     credits.reserve(store, account.id, job, 40, now=now)
-    credits.check_budget(store, account.id, [], 10, now=now)
+    budgets.check_budget(store, account.id, [], 10, now=now)
     with pytest.raises(InvalidInput, match="day budget of 50"):
-        credits.check_budget(store, account.id, [], 11, now=now)
+        budgets.check_budget(store, account.id, [], 11, now=now)
     credits.release(store, job, now=now)
-    credits.check_budget(store, account.id, [], 50, now=now)
+    budgets.check_budget(store, account.id, [], 50, now=now)
 
 
 def test_bonus_credits_only_some_surfaces_may_spend_stay_out_of_api_jobs(store):

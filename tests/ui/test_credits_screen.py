@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 
-from takestock.core import credits
+from takestock.core import budgets, credits
 from takestock.core.credits import account_rules, add_account, get_account, set_rule
 from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
@@ -169,7 +169,7 @@ def test_budgets_for_the_account_and_for_a_tag_are_set_here(screen, services, qt
     dialog.cap.setValue(50)
     _click(qtbot, dialog.ok_button)
     assert "tag 'film': at most 50 credits per month" in screen.message.text()
-    caps = {(c["tag"], c["period"], c["cap"], c["unit"]) for c in credits.budgets(services.store)}
+    caps = {(c["tag"], c["period"], c["cap"], c["unit"]) for c in budgets.budgets(services.store)}
     assert caps == {(None, "day", 70, "credits"), ("film", "month", 50, "credits")}
 
     _click(qtbot, screen.budget_button)
@@ -178,7 +178,7 @@ def test_budgets_for_the_account_and_for_a_tag_are_set_here(screen, services, qt
     dialog.no_cap.setChecked(True)
     _click(qtbot, dialog.ok_button)
     assert "no day budget" in screen.message.text()
-    assert [c["tag"] for c in credits.budgets(services.store)] == ["film"]
+    assert [c["tag"] for c in budgets.budgets(services.store)] == ["film"]
 
 
 def test_a_web_account_learns_its_reset_and_the_rule_is_applied_only_on_click(screen, qtbot):

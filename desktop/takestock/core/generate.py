@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from takestock.core import credits
+from takestock.core import budgets, credits
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.credits import Account
 from takestock.core.errors import InvalidInput
@@ -482,7 +482,7 @@ def hold(
     amount = plan.estimate.amount
     account = plan.account
     if not allow_overdraft:
-        credits.check_budget(engine.store, account.id, tags, amount or 0.0, now=now)
+        budgets.check_budget(engine.store, account.id, tags, amount or 0.0, now=now)
     book = engine.plan_books.get(f"{plan.vendor.id}/{account.kind}")
     credits.reserve(
         engine.store,
