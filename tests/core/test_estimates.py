@@ -14,7 +14,6 @@ from takestock.core.errors import SecretsUnavailable
 from takestock.core.estimates import (
     check_model,
     cost_request,
-    fund_all,
     image_report,
     key_problem,
     target_lines,
@@ -124,28 +123,36 @@ def test_a_missing_key_is_named_and_web_accounts_need_none(services):
     assert key_problem(Locked(), kling, None) == "the keyring is locked: unlock it"
 
 
-def test_free_points_pay_first_and_each_ticked_take_pays_from_what_is_left(services):
+def _priced(services, target: Target, duration: float, count: int):
+    request = GenerationRequest(prompt="a heron", duration_s=duration, resolution="1080p")
+    planned = services.engine().plan(request, [target, target, target])
+    return cost_request(services.store, services.plan_books, planned, count)
+
+
+def test_free_points_pay_first_and_each_target_pays_from_what_is_left(services):
     play = _sandbox(services, "play")  # 100 daily free
     credits.adjust(services.store, play.id, 50, "bought")
-    first, second, third = fund_all(
-        services.store, services.plan_books, [(play, 60), (play, 60), (play, 60)]
-    )
-    assert [p.kind for p in first.parts] == ["daily_free"]
-    assert (first.before, first.after) == (150, 90)
-    assert [(p.kind, p.amount) for p in second.parts] == [("daily_free", 40), ("top_up", 20)]
-    assert second.order_known
+    # sandbox-v1-hq at 1080p costs 3 a second: two 10 s takes are 60 per target.
+    first, second, third = _priced(services, Target("sandbox", "sandbox-v1-hq", "play"), 10, 2)
+    assert [p.kind for p in first.funding.parts] == ["daily_free"]
+    assert (first.funding.before, first.funding.after) == (150, 90)
+    assert [(p.kind, p.amount) for p in second.funding.parts] == [
+        ("daily_free", 40),
+        ("top_up", 20),
+    ]
+    assert second.funding.order_known
     assert second.problem is None
-    assert (third.after, third.short_by) == (-30, 30)
+    assert (third.fit, third.funding.after) == (1, 0)  # one take fits, the next does not
     assert third.problem is not None
-    assert not third.affordable
+    assert "can pay 1 of the 2 takes" in third.problem
 
 
 def test_an_untracked_account_is_never_refused(services):
-    site = _sandbox(services, "site", kind="web", plan=None)
-    [funding] = fund_all(services.store, services.plan_books, [(site, 10)])
-    assert not funding.tracked
-    assert funding.affordable
-    assert funding.short_by == 0
+    _sandbox(services, "site", kind="web", plan=None)
+    [cost, *_] = _priced(services, Target("sandbox", "sandbox-v1", "site"), 5, 20)
+    assert cost.funding is not None
+    assert not cost.funding.tracked
+    assert (cost.fit, cost.problem, cost.why) == (20, None, "balance unknown")
 
 
 def test_target_lines_hold_ticked_rows_in_order_and_price_the_others_next(services):

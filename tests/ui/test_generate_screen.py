@@ -151,8 +151,9 @@ def test_targets_are_vendor_model_account_rows_priced_from_the_right_credits(
     picker.flush()
     assert picker.selected() == [play, hq_play]
     assert _row_data(screen, play, 3) == "40 credits"  # 3 × 20 from 100
-    assert _row_data(screen, hq_play, 3).startswith("-50 credits — short by 50")
-    assert "play would be short by 50 credits" in picker.summary.text()
+    # 3 × 30 from the 40 left: one take fits, and the summary says which do not.
+    assert _row_data(screen, hq_play, 3) == "10 credits — not every take fits"
+    assert "play can pay 1 of the 3 takes on sandbox:sandbox-v1-hq" in picker.summary.text()
 
     # Retired models are not offered; the filter narrows the tree.
     retired = [(v.id, m.id) for v in services.catalog for m in v.models.values() if not m.available]

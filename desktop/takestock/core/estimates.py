@@ -7,8 +7,8 @@ anything. Three questions, answered apart because they cost differently:
   (the adapter's ``validate`` and ``estimate``; no network, but input images are read)
 - :func:`key_problem`: would the engine refuse the target for want of a secret?
   (the environment, then the OS keyring)
-- :func:`fund_all`: which buckets of which account pay, and what is left after?
-  (the ledger: one read of every balance)
+- :func:`cost_request`: which buckets of which account pay, and what is left after,
+  take after take (the ledger: one read of every balance)
 
 :func:`target_options` lists what can be picked (vendor × model × account) and
 :func:`target_lines` puts the three answers together per option, in the order the
@@ -56,7 +56,6 @@ __all__ = [
     "cost_request",
     "default_target",
     "fund",
-    "fund_all",
     "image_report",
     "key_problem",
     "target_lines",
@@ -329,10 +328,6 @@ class Funding:
     def affordable(self) -> bool:
         return self.problem is None or not self.tracked
 
-    @property
-    def short_by(self) -> float:
-        return max(0.0, -self.after) if self.tracked else 0.0
-
 
 def tracked_accounts(store: Store) -> set[int]:
     """Accounts that have ever had a credit bucket (the others track no balance)."""
@@ -437,23 +432,42 @@ class _Balances:
             self.take(funding)
         return funding
 
+    def fund_takes(
+        self,
+        account: Account,
+        amount: float,
+        count: int,
+        unit: str,
+        what: str,
+        *,
+        spend: bool = True,
+    ) -> tuple[Funding, int]:
+        """``count`` takes of ``amount`` each, one after another, as the engine holds
+        them; returns their funding together and how many fit (the first that does not
+        stops the target, and ``problem`` says so)."""
+        saved = list(self._running.get(account.id, []))
+        first = self.fund(account, amount, spend=False)
+        funded: list[Funding] = []
+        problem = None
+        for _ in range(count):
+            funding = self.fund(account, amount, spend=False)
+            if not funding.affordable:
+                problem = (
+                    f"{account.name} can pay {len(funded)} of the {count} takes on {what} "
+                    f"({amount:g} {unit} each); {max(funding.before, 0.0):g} {unit} left "
+                    "after the takes before them"
+                )
+                break
+            self.take(funding)
+            funded.append(funding)
+        if not spend:
+            self._running[account.id] = saved
+        merged = _merged(first, funded, count)
+        return dataclasses.replace(merged, problem=problem), len(funded)
+
     def take(self, funding: Funding) -> None:
         account_id = funding.account.id
         self._running[account_id] = _spent(self._running.get(account_id, []), funding.parts)
-
-
-def fund_all(
-    store: Store,
-    plan_books: Mapping[str, PlanBook],
-    costs: Sequence[tuple[Account, float]],
-    *,
-    now: float | None = None,
-) -> list[Funding]:
-    """:func:`fund` for each ``(account, cost)`` in turn, each one paid from what the
-    ones before it left (as the engine holds credits, job after job)."""
-    now = time.time() if now is None else now
-    ledger = _Balances(store, plan_books, (a.id for a, _ in costs), now)
-    return [ledger.fund(account, cost, spend=True) for account, cost in costs]
 
 
 # -------------------------------------------------------------- target lines
@@ -514,7 +528,7 @@ def target_lines(
     by_target = {o.target: o for o in options}
     order = [t for t in ticked if t in by_target]
     ticked_set = set(order)
-    payable: list[tuple[Target, Account, float]] = []
+    payable: list[tuple[Target, Account, float, str]] = []  # one take's cost, its unit
     lines: dict[Target, TargetLine] = {}
     for target in [*order, *(o.target for o in options if o.target not in ticked_set)]:
         option = by_target[target]
@@ -536,18 +550,25 @@ def target_lines(
                 check = dataclasses.replace(check, estimate=None, problem=exc)
         line = TargetLine(option, check, keys.get(target), count, None)
         lines[target] = line
-        if option.account is not None and line.problem is None and line.total is not None:
-            payable.append((target, option.account, line.total))
+        estimate = line.check.estimate
+        if (
+            option.account is not None
+            and line.problem is None
+            and estimate is not None
+            and estimate.amount is not None
+        ):
+            payable.append((target, option.account, estimate.amount, estimate.unit))
     now = time.time() if now is None else now
-    ledger = _Balances(store, plan_books, (a.id for _, a, _ in payable), now)
+    ledger = _Balances(store, plan_books, (a.id for _, a, _, _ in payable), now)
     fundings: dict[Target, Funding] = {}
     # The ticked ones are held in turn; each unticked one is priced as the next.
-    for target, account, cost in payable:
-        if target in ticked_set:
-            fundings[target] = ledger.fund(account, cost, spend=True)
-    for target, account, cost in payable:
-        if target not in ticked_set:
-            fundings[target] = ledger.fund(account, cost, spend=False)
+    for spend in (True, False):
+        for target, account, cost, unit in payable:
+            if (target in ticked_set) == spend:
+                what = f"{target.vendor}:{target.model}"
+                fundings[target], _ = ledger.fund_takes(
+                    account, cost, count, unit, what, spend=spend
+                )
     return {t: dataclasses.replace(line, funding=fundings.get(t)) for t, line in lines.items()}
 
 
@@ -626,25 +647,7 @@ def cost_request(
         if plan.account is None or amount is None:
             out.append(RequestCost(plan, count, total, count, None, None))
             continue
-        account = plan.account
-        unit = plan.estimate.unit
-        first = ledger.fund(account, amount, spend=False)
-        funded: list[Funding] = []
-        problem = None
-        for _ in range(count):
-            funding = ledger.fund(account, amount, spend=False)
-            if not funding.affordable:
-                problem = (
-                    f"{account.name} can pay {len(funded)} of the {count} takes on "
-                    f"{plan.vendor.id}:{plan.model.id} ({amount:g} {unit} each); "
-                    f"{max(funding.before, 0.0):g} {unit} left after the takes "
-                    "before them"
-                )
-                break
-            ledger.take(funding)
-            funded.append(funding)
-        merged = _merged(first, funded, count)
-        if problem is not None:
-            merged = dataclasses.replace(merged, problem=problem)
-        out.append(RequestCost(plan, count, total, len(funded), merged, problem))
+        what = f"{plan.vendor.id}:{plan.model.id}"
+        merged, fit = ledger.fund_takes(plan.account, amount, count, plan.estimate.unit, what)
+        out.append(RequestCost(plan, count, total, fit, merged, merged.problem))
     return out

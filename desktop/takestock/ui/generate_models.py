@@ -117,11 +117,9 @@ def _after_text(funding: Funding | None) -> str:
         return ""
     unit = funding.account.unit
     if funding.problem is not None:
+        # Takes stop at the first that does not fit: what is left after the ones that do.
         return (
-            _tr("%1 %2 — short by %3")
-            .replace("%1", _g(funding.after))
-            .replace("%2", unit)
-            .replace("%3", _g(funding.short_by))
+            _tr("%1 %2 — not every take fits").replace("%1", _g(funding.after)).replace("%2", unit)
         )
     return f"{_g(funding.after)} {unit}"
 

@@ -349,12 +349,7 @@ class TargetPicker(QWidget):
                 totals[unit] = totals.get(unit, 0.0) + line.total
             funding = line.funding
             if funding is not None and funding.tracked and funding.problem:
-                short.append(
-                    self.tr("%1 would be short by %2 %3")
-                    .replace("%1", funding.account.name)
-                    .replace("%2", f"{funding.short_by:g}")
-                    .replace("%3", funding.account.unit)
-                )
+                short.append(funding.problem)  # which takes no longer fit, and why
         cost = " + ".join(f"{amount:g} {unit}" for unit, amount in totals.items())
         parts = [
             self.tr("%n target(s)", "", len(chosen)),
