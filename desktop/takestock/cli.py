@@ -256,7 +256,7 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
         assumed = " [spend order assumed]" if line.get("order") == "assumed" else ""
         after = (
             f"; {line['balance_after']:g} {line['unit']} left after"
-            if line.get("balance_after") is not None
+            if line.get("balance_after") is not None and "problem" not in line
             else ""
         )
         detail = line.get("problem") or parts or "nothing held"

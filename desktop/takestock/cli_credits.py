@@ -64,7 +64,9 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
             timezone=args.timezone,
             # Without a plan book the account counts in the catalog's unit of the vendor.
             unit=vendor.unit if vendor is not None and args.kind == "api" else None,
-            money_per_unit=vendor.money_per_unit if vendor is not None else None,
+            money_per_unit=(
+                vendor.money_per_unit if vendor is not None and args.kind == "api" else None
+            ),
             region=args.region,
             now=now,
         )

@@ -273,3 +273,14 @@ def test_an_unpublished_site_price_is_asked_once_and_remembered(home, tmp_path):
     again = takestock("generate", *site)  # a known price now: held, no question
     assert again.returncode == 0, again.stderr
     assert _balance("me") == 930
+
+
+def test_a_site_without_a_price_table_is_unknown_in_its_own_credits(home):
+    added = takestock("accounts", "add", "seedance", "--name", "dreamina", "--kind", "web")
+    assert added.returncode == 0, added.stderr
+    out = ok_json(
+        "estimate", "--target", "seedance:dreamina-seedance-2-0-260128@dreamina", "--prompt", "x"
+    )
+    [line] = out["targets"]
+    assert (line["unit"], line["total"]) == ("credits", None)  # never the API's tokens
+    assert "site publishes no price" in line["estimate"]["reason"]

@@ -183,6 +183,7 @@ def check_model(
     *,
     web_book: PlanBook | None = None,
     plan: str | None = None,
+    on_site: bool = False,
 ) -> ModelCheck:
     """Validate and price one take, as :meth:`takestock.core.jobs.Engine.plan` does.
 
@@ -195,7 +196,9 @@ def check_model(
     if not request.prompt.strip() and request.mode is Mode.TEXT:
         probe = dataclasses.replace(request, prompt="-")  # the words do not change a price
     try:
-        estimate = check_and_price(adapter, probe, vendor, model, web_book=web_book, plan=plan)
+        estimate = check_and_price(
+            adapter, probe, vendor, model, web_book=web_book, plan=plan, on_site=on_site
+        )
     except InvalidInput as exc:
         return ModelCheck(vendor.id, model.id, None, exc)
     return ModelCheck(vendor.id, model.id, estimate, None)
@@ -221,6 +224,7 @@ def check_models(
             option.model,
             web_book=plan_books.get(f"{option.vendor.id}/web") if option.manual else None,
             plan=key[3],
+            on_site=option.manual,
         )
     return out
 

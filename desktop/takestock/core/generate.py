@@ -132,6 +132,8 @@ def account_unit(account: Account, vendor: VendorSpec) -> tuple[str, float | Non
     given one (a plan book's, or set by the user), else its vendor's catalog unit."""
     if account.unit_given:
         return account.unit, account.money_per_unit
+    if account.kind == "web" and not vendor.sandbox:
+        return "credits", None  # the site's own credits, never the API's unit
     return vendor.unit, vendor.money_per_unit
 
 
@@ -286,6 +288,7 @@ def plan_request(
             model,
             web_book=book,
             plan=account.plan if account is not None else None,
+            on_site=web,
         )
         if web and account is not None and not estimate.known:
             estimate = web_price(engine.store, vendor.id, model.id, estimate)

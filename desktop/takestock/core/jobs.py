@@ -294,6 +294,7 @@ def check_and_price(
     *,
     web_book: credits.PlanBook | None = None,
     plan: str | None = None,
+    on_site: bool = False,
 ) -> Estimate:
     """Validate one take of ``request`` on ``model`` and price it; raises InvalidInput.
 
@@ -301,6 +302,8 @@ def check_and_price(
     catalog's common limits and prices hold. ``web_book`` is the plan book of a web-only
     account's site: the take is priced from its per-model table in the site's credits,
     on the paying account's ``plan``, or is unknown where the site publishes none.
+    ``on_site``: made on the vendor's website (a web-only account), whose credits are
+    not the API's: without a plan book its price is unknown.
     """
     if adapter is not None:
         adapter.validate(request, model)
@@ -309,6 +312,12 @@ def check_and_price(
         validate_common(request, model, vendor.name)
         estimate = estimate_from_catalog(request, model, vendor)
     if web_book is None:
+        if on_site and not vendor.sandbox:  # the sandbox's make-believe site: API prices
+            return Estimate.unknown(
+                "credits",
+                f"{vendor.name}'s site publishes no price for {model.id}; say what it "
+                "charged when you attach the file (Takestock remembers it)",
+            )
         return estimate
     rules = web_book.model_prices.get(model.id)
     if not rules:
