@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 from takestock import __version__, cli_args, cli_credits, cli_export
 from takestock.core.claims import claim_kit
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
+from takestock.core.generate import attach_file, queue_request
 from takestock.core.jobs import (
     ACTIVE_STATES,
     Engine,
@@ -40,7 +41,7 @@ from takestock.core.jobs import (
     list_jobs,
 )
 from takestock.core.logs import redact, setup_logging
-from takestock.core.prompts import find_or_create_adhoc, render
+from takestock.core.prompts import render
 from takestock.core.secrets import check_secret_text
 from takestock.core.store import StorageFault, storage_fault
 from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_each, iter_takes, rate_take
@@ -266,43 +267,52 @@ def _drive(
     return True
 
 
+def _cost_text(amount: float | None, unit: str, reason: str | None = None) -> str:
+    if amount is None:
+        return f"unknown {unit}" + (f" ({reason})" if reason else "")
+    return f"{amount:g} {unit}"
+
+
 def cmd_generate(services: Services, args: argparse.Namespace) -> int:
     targets = _targets(args)
     request = _request_from(args)
     engine = services.engine(on_change=_progress_printer(not args.json))
-    planned = engine.plan(request, targets)  # every refusal happens before anything is stored
-    if not args.json:
-        for plan in planned:
-            est = plan.estimate
-            money = f" (≈{est.money:g} {est.currency})" if est.money else ""
-            _say(
-                f"{plan.vendor.name} {plan.model.id}: {args.count} x {est.amount:g} {est.unit}"
-                f"{money}"
-            )
     # Image-to-video may go without words; only worded prompts enter the library.
-    version = (
-        find_or_create_adhoc(services.store, args.prompt, args.negative or "")
-        if args.prompt.strip()
-        else None
-    )
-    request_id, job_ids = engine.enqueue(
+    queued = queue_request(
+        engine,
         request,
         targets,
         count=args.count,
-        prompt_version_id=version.id if version else None,
+        prompt_text=args.prompt,
+        negative=args.negative or "",
+        tags=args.tag or (),
         allow_overdraft=args.allow_overdraft,
+        allow_unpriced=args.allow_unpriced,
     )
+    job_ids = list(queued.job_ids)
+    if not args.json:
+        for added in queued.added_accounts:
+            _say(f"Added account {added} (the environment's and keyring's default key).")
+        for plan in queued.planned:
+            est = plan.estimate
+            money = f" (≈{est.money:g} {est.currency})" if est.money else ""
+            _say(
+                f"{plan.vendor.name} {plan.model.id} on {plan.account_name}: {args.count} x "
+                f"{_cost_text(est.amount, est.unit, est.reason)}{money}"
+            )
     manual = [j for j in job_ids if get_job(services.store, j).manual]
     if manual and not args.json:
         _say(
             "Web-only account: make the take on the vendor's site with this prompt, then "
-            f"`takestock jobs attach {manual[0]} FILE` (or let the app watch your Downloads):"
-            f"\n\n{request.prompt}\n"
+            f"`takestock jobs attach {manual[0]} FILE --charged N` (N: what the site charged; "
+            f"or let the app watch your Downloads):\n\n{request.prompt}\n"
         )
     finished = _drive(services, engine, job_ids, wait=args.wait, timeout=args.timeout)
     jobs = [get_job(services.store, j) for j in job_ids]
     if args.json:
-        _print_json({"request_id": request_id, "jobs": [_job_json(services, j) for j in jobs]})
+        _print_json(
+            {"request_id": queued.request_id, "jobs": [_job_json(services, j) for j in jobs]}
+        )
     else:
         for job in jobs:
             print(_job_line(job))
@@ -327,23 +337,30 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     for line in lines:
         est = line["estimate"]
-        money = f" ≈ {est['money'] * args.count:g} {est['currency']}" if est["money"] else ""
-        print(
-            f"{line['vendor']}/{line['model']}: {line['count']} x {est['amount']:g} = "
-            f"{line['total']:g} {est['unit']}{money}"
+        total = line["total"]
+        if total is None:
+            cost = f"{line['count']} x unknown {est['unit']}: {est['reason']}"
+        else:
+            money = f" ≈ {est['money'] * args.count:g} {est['currency']}" if est["money"] else ""
+            cost = f"{line['count']} x {est['amount']:g} = {total:g} {est['unit']}{money}"
+        print(f"{line['vendor']}/{line['model']}: {cost}")
+        parts = ", ".join(f"{p['amount']:g} from {p['bucket']}" for p in line["from"])
+        assumed = " [spend order assumed]" if line.get("order") == "assumed" else ""
+        after = (
+            f"; {line['balance_after']:g} {line['unit']} left after"
+            if line.get("balance_after") is not None and "problem" not in line
+            else ""
         )
-        if "account" in line:
-            parts = ", ".join(f"{p['amount']:g} from {p['bucket']}" for p in line["from"])
-            assumed = " [spend order assumed]" if line.get("order") == "assumed" else ""
-            detail = parts or line.get("problem") or "nothing held: the site's price is not known"
-            print(f"    account {line['account']} ({line['why']}); {detail}{assumed}")
+        detail = line.get("problem") or parts or "nothing held"
+        print(f"    account {line['account']} ({line['why']}); {detail}{assumed}{after}")
     return EXIT_OK
 
 
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     action = args.jobs_action
     if action == "attach":
-        take_id = services.engine().attach(args.job_id, args.path.resolve())
+        engine = services.engine()
+        take_id = attach_file(engine, args.job_id, args.path.resolve(), charged=args.charged)
         print(f"job {args.job_id} done → take {take_id}")
         return EXIT_OK
     if action == "claim-kit":
@@ -662,7 +679,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--target", action="append", metavar="V:M", help="vendor:model, repeatable: a fan-out"
     )
-    gen.add_argument("--account", help="the vendor account to use (default: the default one)")
+    gen.add_argument(
+        "--account",
+        help="the vendor account that pays (default: the vendor's only account, or the one "
+        "marked default; see `takestock accounts default`)",
+    )
     gen.add_argument("--prompt", required=True, help="the prompt; {name} marks a variable")
     gen.add_argument("--var", action="append", metavar="NAME=VALUE", help="fill a {variable}")
     gen.add_argument("--negative", help="negative prompt")
@@ -692,13 +713,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--allow-overdraft", action="store_true", help="submit even if the account cannot pay"
     )
+    gen.add_argument(
+        "--allow-unpriced",
+        action="store_true",
+        help="submit takes whose price is unknown on an account with a balance or a budget",
+    )
+    gen.add_argument(
+        "--tag", action="append", metavar="T", help="a project tag whose budget applies"
+    )
     gen.add_argument("--json", action="store_true")
 
     est = sub.add_parser(
         "estimate", help="what generate would cost, and from which credits; sends nothing"
     )
     for action in gen._actions:
-        if action.dest not in ("help", "wait", "timeout", "allow_overdraft"):
+        if action.dest not in ("help", "wait", "timeout", "allow_overdraft", "allow_unpriced"):
             est._add_action(action)
 
     jobs = sub.add_parser("jobs", help="list, resume or cancel jobs")
@@ -717,6 +746,13 @@ def build_parser() -> argparse.ArgumentParser:
     attach = jobs_sub.add_parser("attach", help="finish a web-only job with its video file")
     attach.add_argument("job_id", type=cli_args.row_id)
     attach.add_argument("path", type=cli_args.input_file)
+    attach.add_argument(
+        "--charged",
+        type=cli_args.finite_float(minimum=0),
+        metavar="N",
+        help="what the site charged, in the account's unit (confirms or corrects the "
+        "estimate; needed where the site's price is unknown, then remembered)",
+    )
     kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
     kit.add_argument("job_id", type=cli_args.row_id)
 

@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from takestock.core import credits, estimates, planner
+from takestock.core import budgets, credits, estimates, planner
 from takestock.core.credits import add_account, balances, get_account, list_accounts, set_rule
+from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
 from takestock.core.jobs import Engine, Target
 from takestock.core.vendor import GenerationRequest
@@ -52,6 +53,7 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
         if args.kind == "api" or args.region != "default":
             # An API account needs a vendor we speak, in a region it has.
             services.catalog.vendor(args.vendor_id).base_url(args.region)
+        vendor = services.catalog.vendors.get(args.vendor_id)
         account = add_account(
             store,
             services.plan_books,
@@ -60,6 +62,11 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
             kind=args.kind,
             plan=args.plan,
             timezone=args.timezone,
+            # Without a plan book the account counts in the catalog's unit of the vendor.
+            unit=vendor.unit if vendor is not None and args.kind == "api" else None,
+            money_per_unit=(
+                vendor.money_per_unit if vendor is not None and args.kind == "api" else None
+            ),
             region=args.region,
             now=now,
         )
@@ -71,7 +78,11 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
                 (account.id,),
             )
         ]
-        print(f"Added {account.vendor} account {account.name!r} ({account.kind}).")
+        print(
+            f"Added {account.vendor} account {account.name!r} ({account.kind}, counts "
+            f"{account.unit})."
+        )
+        _adopt_sandbox(services, account)
         for key in missing:
             print(
                 f"  The {key!r} grant needs figures the vendor does not publish: "
@@ -115,11 +126,19 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "observe":
         account = _account(services, args)
-        drift = credits.observe(store, account.id, args.amount, source="typed by the user", now=now)
+        record = credits.adopt if args.adopt else credits.observe
+        drift = record(store, account.id, args.amount, source="typed by the user", now=now)
         print(
             f"{account.name}: the vendor shows {args.amount:g}; Takestock computed "
             f"{args.amount - drift:g}; drift {drift:+g}."
         )
+        if args.adopt and drift:
+            print(f"  Adopted: the ledger now shows {args.amount:g} {account.unit}.")
+        elif drift:
+            print(
+                f"  To make the ledger agree: takestock accounts observe {account.name} "
+                f"{args.amount:g} --adopt"
+            )
         suggestion = planner.suggest_reset(store, account.id)
         if suggestion:
             print(
@@ -130,12 +149,15 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
             )
         return EXIT_OK
     if action == "budget":
-        account = _account(services, args)
-        store.execute(
-            "INSERT INTO budget(account_id, period, cap) VALUES (?, ?, ?)",
-            (account.id, args.period, args.cap),
-        )
-        print(f"{account.name}: at most {args.cap:g} {account.unit} per {args.period}.")
+        return _budget(services, args)
+    if action == "default":
+        account = credits.set_default(store, _account(services, args).id)
+        print(f"{account.vendor}: targets that name no account now use {account.name!r}.")
+        return EXIT_OK
+    if action == "unit":
+        account = credits.set_unit(store, _account(services, args).id, args.unit, args.money)
+        worth = f" (1 = {account.money_per_unit:g} in money)" if account.money_per_unit else ""
+        print(f"{account.name} counts {account.unit}{worth}.")
         return EXIT_OK
     if action == "close":
         account = _account(services, args)
@@ -145,9 +167,11 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
     materialise(store, now)
     rows = []
     all_balances = balances(store, now)
+    tracked_ids = estimates.tracked_accounts(store)
     for account in list_accounts(store):
         buckets = all_balances.get(account.id, [])
-        rows.append({**account.to_json(), "balance": credits.total(buckets)})
+        tracked = account.id in tracked_ids
+        rows.append({**account.to_json(), "balance": credits.total(buckets) if tracked else None})
     if args.json:
         _print_json({"accounts": rows})
         return EXIT_OK
@@ -155,10 +179,18 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
         print("No accounts yet: takestock accounts add VENDOR --name NAME --kind api|web")
     for row in rows:
         closed = " [closed]" if row["closed"] else ""
+        default = " [default]" if row["default"] else ""
+        balance = f"{row['balance']:>10g}" if row["balance"] is not None else f"{'unknown':>10}"
         print(
             f"{row['vendor']:<10} {row['name']:<16} {row['kind']:<4} "
-            f"{row['balance']:>10g} {row['unit']}{closed}"
+            f"{balance} {row['unit']}{closed}{default}"
         )
+    caps = budgets.budgets(store)
+    if caps and not args.json:
+        print("\nBudgets:")
+        for cap in caps:
+            scope = f"tag {cap['tag']}" if cap["tag"] else f"{cap['vendor']}/{cap['account']}"
+            print(f"    {scope}: at most {cap['cap']:g} {cap['unit']} per {cap['period']}")
     return EXIT_OK
 
 
@@ -170,18 +202,30 @@ def cmd_credits(services: Services, args: argparse.Namespace) -> int:
         if result is None:
             print(
                 f"{account.vendor} has no balance API for {account.name}; type what the vendor "
-                f"shows with `takestock accounts observe {account.name} AMOUNT`."
+                f"shows with `takestock accounts observe {account.name} AMOUNT --adopt`."
             )
             return EXIT_OK
         observed, drift = result
+        adopted = 0.0
+        if args.adopt and drift:
+            adopted = credits.adopt(
+                store, account.id, observed, source=f"{account.vendor} balance API", now=now
+            )
         if args.json:
-            _print_json({"account": account.name, "observed": observed, "drift": drift})
+            _print_json(
+                {"account": account.name, "observed": observed, "drift": drift,
+                 "adopted": adopted}
+            )  # fmt: skip
         else:
             print(f"{account.name}: the vendor reports {observed:g}; drift {drift:+g}.")
+            if adopted:
+                print(f"  Adopted: the ledger now shows {observed:g} {account.unit}.")
+            elif drift:
+                print(f"  To adopt it: takestock credits reconcile {account.name} --adopt")
         return EXIT_OK
     materialise(store, now)
     all_balances = balances(store, now)
-    report = []
+    report: list[dict[str, Any]] = []
     for account in list_accounts(store):
         buckets = all_balances.get(account.id, [])
         free = [b for b in buckets if b.kind == "daily_free"]
@@ -202,10 +246,10 @@ def cmd_credits(services: Services, args: argparse.Namespace) -> int:
     if not report:
         print("No accounts yet: takestock accounts add VENDOR --name NAME --kind api|web")
     for entry in report:
-        account = entry["account"]
+        shown: dict[str, Any] = entry["account"]
         print(
-            f"{account['vendor']} / {account['name']} ({account['kind']}): "
-            f"{entry['balance']:g} {account.get('unit', '')}; free today "
+            f"{shown['vendor']} / {shown['name']} ({shown['kind']}): "
+            f"{entry['balance']:g} {shown.get('unit', '')}; free today "
             f"{entry['free_today']:g}"
         )
         for bucket in entry["buckets"]:
@@ -224,6 +268,45 @@ def cmd_credits(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _adopt_sandbox(services: Services, account: credits.Account) -> None:
+    """A new sandbox account starts from the sandbox's own balance (it runs here, so
+    asking costs nothing); other vendors are asked with ``credits reconcile --adopt``."""
+    vendor = services.catalog.vendors.get(account.vendor)
+    if vendor is None or not vendor.sandbox or account.kind != "api":
+        return
+    result = asyncio.run(services.engine().reconcile(account.id))
+    if result is None:
+        return
+    observed, drift = result
+    if drift:
+        credits.adopt(services.store, account.id, observed, source="the sandbox's balance")
+    print(f"  It starts from the sandbox's balance: {observed:g} {account.unit}.")
+
+
+def _budget(services: Services, args: argparse.Namespace) -> int:
+    store = services.store
+    cap = None if args.remove else args.cap
+    if cap is None and not args.remove:
+        raise InvalidInput("cap", "give --cap N (or --remove)")
+    if args.tag:
+        if args.name:
+            raise InvalidInput("budget", "give an account or --tag, not both")
+        unit = args.unit or budgets.MONEY_UNIT
+        budgets.set_budget(store, tag=args.tag, period=args.period, cap=cap, unit=unit)
+        scope = f"tag {args.tag!r}"
+    else:
+        if not args.name:
+            raise InvalidInput("budget", "name an account, or give --tag T")
+        account = _account(services, args)
+        budgets.set_budget(store, account_id=account.id, period=args.period, cap=cap)
+        scope, unit = account.name, account.unit
+    if cap is None:
+        print(f"{scope}: no {args.period} budget.")
+    else:
+        print(f"{scope}: at most {cap:g} {unit} per {args.period}.")
+    return EXIT_OK
+
+
 def _expiry_key(bucket: credits.BucketBalance) -> float:
     return bucket.expires_at if bucket.expires_at is not None else float("inf")
 
@@ -232,35 +315,46 @@ def estimate_lines(
     services: Services, engine: Engine, request: GenerationRequest, targets: list[Target],
     count: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """What each target would cost, on which account, from which buckets; sends nothing."""
+    """What each target would cost, on which account, from which buckets; sends nothing
+    and needs no key. Balances are cumulative: each target pays from what the targets
+    before it left, as ``generate`` would hold them."""
     now = time.time()
     materialise(services.store, now)
+    planned = engine.plan(request, targets, check_keys=False)
     out = []
-    priced = estimates.price_plans(
-        services.store, services.plan_books, engine.plan(request, targets), count, now=now
-    )
-    for entry in priced:
-        plan = entry.plan
+    for cost in estimates.cost_request(
+        services.store, services.plan_books, planned, count, now=now
+    ):
+        plan = cost.plan
+        funding = cost.funding
         line: dict[str, Any] = {
             "vendor": plan.vendor.id,
             "model": plan.model.id,
+            "account": plan.account_name,
+            "unit": plan.estimate.unit,
             "count": count,
             "estimate": plan.estimate.to_json(),
-            "total": entry.total,
+            "total": cost.total,
+            "fit": cost.fit,
+            "affordable": cost.problem is None,
+            "why": cost.why,
+            "from": [],
+            "balance_before": None,
+            "balance_after": None,
         }
-        if entry.choice is not None and entry.funding is not None:
-            funding = entry.funding
-            line["account"] = entry.choice.account.name
-            line["affordable"] = entry.choice.can_afford
-            line["why"] = entry.choice.reason
-            if funding.problem is None:
-                line["from"] = [
-                    {"bucket": f"{p.kind} {p.label}", "amount": p.amount} for p in funding.parts
-                ]
-                line["order"] = "the vendor's" if funding.order_known else "assumed"
-            else:
-                line["from"] = []
-                line["problem"] = funding.problem
+        if plan.account is None:
+            line["why"] = "added on first use; balance unknown"
+        if funding is not None and funding.tracked:
+            line["from"] = [
+                {"bucket": f"{p.kind} {p.label}", "amount": p.amount} for p in funding.parts
+            ]
+            line["order"] = "the vendor's" if funding.order_known else "assumed"
+            line["balance_before"] = funding.before
+            line["balance_after"] = funding.after
+        if cost.problem is not None:
+            line["problem"] = cost.problem
+        elif plan.estimate.amount is None:
+            line["problem"] = "nothing held: the price is unknown"
         out.append(line)
     return out
 
@@ -303,11 +397,31 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     observe.add_argument("name")
     observe.add_argument("amount", type=float)
     observe.add_argument("--vendor")
-    budget = acts.add_parser("budget", help="cap what an account may spend")
-    budget.add_argument("name")
-    budget.add_argument("--cap", type=float, required=True)
-    budget.add_argument("--period", choices=("day", "month", "total"), default="month")
+    observe.add_argument(
+        "--adopt", action="store_true", help="make the ledger equal the vendor's figure"
+    )
+    budget = acts.add_parser(
+        "budget", help="cap what an account, or a tag's prompts (a project), may spend"
+    )
+    budget.add_argument("name", nargs="?", help="the account (or give --tag)")
+    budget.add_argument("--tag", help="a prompt tag: the cap covers its prompts' takes")
+    budget.add_argument("--cap", type=float)
+    budget.add_argument("--remove", action="store_true", help="drop the cap")
+    budget.add_argument(
+        "--unit", help="a tag's cap counts in this unit (default USD: money, where known)"
+    )
+    budget.add_argument("--period", choices=budgets.BUDGET_PERIODS, default="month")
     budget.add_argument("--vendor")
+    default = acts.add_parser(
+        "default", help="the account a target without --account uses, where a vendor has several"
+    )
+    default.add_argument("name")
+    default.add_argument("--vendor")
+    unit = acts.add_parser("unit", help="what an account counts in, and its worth in money")
+    unit.add_argument("name")
+    unit.add_argument("unit", help="e.g. credits, USD cents")
+    unit.add_argument("--money", type=float, metavar="X", help="one unit is worth X (USD)")
+    unit.add_argument("--vendor")
     close = acts.add_parser("close", help="the vendor shut down or you left: keep history only")
     close.add_argument("name")
     close.add_argument("--reason", default="closed")
@@ -320,6 +434,9 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     rec.add_argument("name")
     rec.add_argument("--vendor")
     rec.add_argument("--json", action="store_true")
+    rec.add_argument(
+        "--adopt", action="store_true", help="make the ledger equal the vendor's balance"
+    )
 
 
 COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {

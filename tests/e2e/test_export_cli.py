@@ -99,7 +99,9 @@ def test_usable_takes_go_to_a_folder_with_an_fcpxml_and_an_edl(library, tmp_path
     assert boat["cost"]["actual"]["amount"] == boat["cost"]["estimate"]["amount"]
     assert (boat["verdict"], boat["stars"], boat["reasons"]) == ("usable", 5, ["light"])
     fox = json.loads(Path(out["takes"][1]["sidecar"]).read_text("utf-8"))
-    assert (fox["account"], fox["cost"]["actual"]) == ("default", None)
+    # No --account: the vendor's only account pays (never a hidden one).
+    assert fox["account"] == "play"
+    assert fox["cost"]["actual"]["amount"] == fox["cost"]["estimate"]["amount"]
 
     root = validate_fcpxml((target / "Picks.fcpxml").read_text("utf-8"))
     assert len(root.findall("library/event/asset-clip")) == 2

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 
-from takestock.core import credits
+from takestock.core import budgets, credits
 from takestock.core.credits import account_rules, add_account, get_account, set_rule
 from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
@@ -96,15 +96,17 @@ def test_no_accounts_says_what_to_do(screen):
 
 def test_add_adjust_observe_and_reconcile_a_sandbox_account(screen, qtbot):
     account_id = _add_sandbox(screen, qtbot)
-    assert "Added sandbox account 'main' (api)" in screen.message.text()
     assert screen.selected_account().id == account_id
+    # A new sandbox account starts from the sandbox's balance: 10,000 paid + 100 free.
+    qtbot.waitUntil(lambda: "as the vendor does" in screen.message.text(), timeout=10_000)
     assert _cell(screen, "main", "Free today") == amount_text(100)
-    assert _cell(screen, "main", "Balance") == f"{amount_text(100)} credits"
+    assert _cell(screen, "main", "Balance") == f"{amount_text(10_100)} credits"
     assert _cell(screen, "main", "Spend order") == "vendor's"  # the sandbox says its order
     # Today's free points lapse at the next UTC midnight: always within a day.
     assert not screen.banner.isHidden()
     assert "spend these first" in screen.banner.text()
     assert "sandbox / main" in screen.banner.text()
+    assert not screen.adopt_button.isEnabled()  # the ledger agrees with the vendor
 
     # Top up 500 that lapse in 20 hours.
     _click(qtbot, screen.adjust_button)
@@ -117,33 +119,66 @@ def test_add_adjust_observe_and_reconcile_a_sandbox_account(screen, qtbot):
     dialog.expires_at.setDateTime(dialog.expires_at.dateTime().currentDateTime().addSecs(20 * 3600))
     _click(qtbot, dialog.ok_button)
     assert screen.dialog is None
-    assert _cell(screen, "main", "Balance") == f"{amount_text(600)} credits"
+    assert _cell(screen, "main", "Balance") == f"{amount_text(10_600)} credits"
     kinds = [b.kind for b in screen.buckets.buckets()]
-    assert sorted(kinds) == ["daily_free", "top_up"]
-    assert screen.buckets.rowCount() == 2
+    assert sorted(kinds) == ["daily_free", "top_up", "top_up"]
     lapsing = screen.timeline.items()
     assert sorted(i.amount for i in lapsing) == [100, 500]
 
-    # Record what the vendor shows: 650, so the ledger is 50 short.
+    # Record what the vendor shows: 650; the ledger keeps its figure until adopted.
     _click(qtbot, screen.observe_button)
     dialog = screen.dialog
     dialog.amount.setValue(650)
     _click(qtbot, dialog.ok_button)
-    assert f"drift +{amount_text(50)}" in dialog.outcome.text()
+    assert f"drift −{amount_text(9_950)}" in dialog.outcome.text()
     assert dialog.apply_button.isHidden()  # no reset to suggest from one look
-    assert _cell(screen, "main", "Vendor shows") == (
-        f"{amount_text(650)} (drift +{amount_text(50)})"
-    )
     dialog.reject()
+    assert _cell(screen, "main", "Balance") == f"{amount_text(10_600)} credits"
+    _click(qtbot, screen.adopt_button)
+    assert "now shows" in screen.message.text()
+    assert _cell(screen, "main", "Balance") == f"{amount_text(650)} credits"
+    assert not screen.adopt_button.isEnabled()
 
-    # Reconcile against the sandbox's own balance API: 10,000 paid + 100 free today.
+    # Reconcile against the sandbox's own balance API, then adopt it.
     _click(qtbot, screen.reconcile_button)
     assert not screen.reconcile_button.isEnabled()  # one at a time, off the UI thread
     qtbot.waitUntil(lambda: "drift" in screen.message.text(), timeout=10_000)
     assert f"the vendor shows {amount_text(10_100)} credits" in screen.message.text()
-    assert f"drift +{amount_text(9_500)}" in screen.message.text()
+    assert f"drift +{amount_text(9_450)}" in screen.message.text()
     assert _cell(screen, "main", "Vendor shows").startswith(amount_text(10_100))
     assert screen.reconcile_button.isEnabled()
+    _click(qtbot, screen.adopt_button)
+    assert _cell(screen, "main", "Balance") == f"{amount_text(10_100)} credits"
+
+
+def test_budgets_for_the_account_and_for_a_tag_are_set_here(screen, services, qtbot):
+    _add_sandbox(screen, qtbot)
+    qtbot.waitUntil(lambda: "as the vendor does" in screen.message.text(), timeout=10_000)
+    _click(qtbot, screen.budget_button)
+    dialog = screen.dialog
+    dialog.cap.setValue(70)
+    dialog.period.setCurrentIndex(dialog.period.findData("day"))
+    _click(qtbot, dialog.ok_button)
+    assert screen.dialog is None
+    assert "at most 70 credits per day" in screen.message.text()
+
+    _click(qtbot, screen.budget_button)
+    dialog = screen.dialog
+    dialog.new_tag.setText("film")
+    dialog.unit.setText("credits")
+    dialog.cap.setValue(50)
+    _click(qtbot, dialog.ok_button)
+    assert "tag 'film': at most 50 credits per month" in screen.message.text()
+    caps = {(c["tag"], c["period"], c["cap"], c["unit"]) for c in budgets.budgets(services.store)}
+    assert caps == {(None, "day", 70, "credits"), ("film", "month", 50, "credits")}
+
+    _click(qtbot, screen.budget_button)
+    dialog = screen.dialog
+    dialog.period.setCurrentIndex(dialog.period.findData("day"))
+    dialog.no_cap.setChecked(True)
+    _click(qtbot, dialog.ok_button)
+    assert "no day budget" in screen.message.text()
+    assert [c["tag"] for c in budgets.budgets(services.store)] == ["film"]
 
 
 def test_a_web_account_learns_its_reset_and_the_rule_is_applied_only_on_click(screen, qtbot):

@@ -23,8 +23,8 @@ from takestock.wiring import open_services
 from tests.fakeserver.media import tiny_mp4
 
 SHOTS = Path("/tmp/gen-shots")
-FAST = Target("sandbox", "sandbox-v1")
-HQ = Target("sandbox", "sandbox-v1-hq")
+FAST = Target("sandbox", "sandbox-v1", "default")
+HQ = Target("sandbox", "sandbox-v1-hq", "default")
 
 
 @pytest.fixture
@@ -151,8 +151,9 @@ def test_targets_are_vendor_model_account_rows_priced_from_the_right_credits(
     picker.flush()
     assert picker.selected() == [play, hq_play]
     assert _row_data(screen, play, 3) == "40 credits"  # 3 × 20 from 100
-    assert _row_data(screen, hq_play, 3).startswith("-50 credits — short by 50")
-    assert "play would be short by 50 credits" in picker.summary.text()
+    # 3 × 30 from the 40 left: one take fits, and the summary says which do not.
+    assert _row_data(screen, hq_play, 3) == "10 credits — not every take fits"
+    assert "play can pay 1 of the 3 takes on sandbox:sandbox-v1-hq" in picker.summary.text()
 
     # Retired models are not offered; the filter narrows the tree.
     retired = [(v.id, m.id) for v in services.catalog for m in v.models.values() if not m.available]
@@ -199,7 +200,7 @@ def test_rows_that_cannot_take_the_request_are_disabled_with_the_reason(
     fal = next(t for t in picker.model.ticked() + _all_targets(picker) if t.vendor == "fal")
     assert not _enabled(screen, fal)
     assert "no API key for fal.ai" in _row_data(screen, fal, 0, Qt.ItemDataRole.ToolTipRole)
-    gen45 = Target("runway", "gen4.5")
+    gen45 = Target("runway", "gen4.5", "default")
     screen.duration.setCurrentText("5")
     picker.flush()
     assert _enabled(screen, gen45)
@@ -326,9 +327,15 @@ def test_web_only_account_makes_a_manual_job_and_the_watch_folder_brings_its_fil
     offer = screen.offer
     assert offer.current_file() == downloads / "lantern.mp4"
     assert offer.jobs.currentData() == job_id
+    assert offer.charged.text() == "as estimated"  # the site's price is known here
+    offer.charged.setValue(3)  # the user corrects what the site charged
     offer.grab().save(str(SHOTS / "generate-offer.png"))
     _click(qtbot, offer.attach_button)
     qtbot.waitUntil(lambda: get_job(services.store, job_id).state == "done", timeout=10_000)
+    captured = services.store.scalar(
+        "SELECT -SUM(amount) FROM ledger WHERE job_id = ? AND kind = 'capture'", (job_id,)
+    )
+    assert captured == 3
     take_id = get_job(services.store, job_id).take_id
     assert take_id is not None
     take = get_take(services.store, services.library.root, take_id)
@@ -373,15 +380,15 @@ def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path,
     )
     screen.variables.editors["lens"].setText("35mm")
     picker = screen.targets
-    veo_on_runway = Target("runway", "veo3.1")
+    veo_on_runway = Target("runway", "veo3.1", "default")
     for target in (
         Target("sandbox", "sandbox-v1-hq", "play"),
-        Target("kling", "kling-v2-6"),
+        Target("kling", "kling-v2-6", "default"),
         Target("kling", "kling-v2-6", "studio"),
-        Target("runway", "gen4.5"),
+        Target("runway", "gen4.5", "default"),
         veo_on_runway,
-        Target("luma", "ray-3.2"),
-        Target("hailuo", "MiniMax-Hailuo-2.3"),
+        Target("luma", "ray-3.2", "default"),
+        Target("hailuo", "MiniMax-Hailuo-2.3", "default"),
     ):
         picker.tick(target)
     _drop(screen.first_frame, _png(tmp_path / "fox-still.png", 1280, 720))
@@ -398,3 +405,76 @@ def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path,
     SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
     screen.grab().save(str(SHOTS / "generate.png"))
+
+
+def _answer_unpriced(qtbot, screen: GenerateScreen, yes: bool) -> None:
+    """Click the unknown-price question's button once it is up (it is modal)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    def answer() -> None:
+        box = screen.unpriced_box
+        if box is None:
+            QTimer.singleShot(20, answer)
+            return
+        button = QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
+        assert "sandbox-mine on play" in box.text()
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(20, answer)
+
+
+def test_an_unknown_price_is_shown_as_unknown_and_asked_about(services, make_screen, qtbot):
+    import json
+
+    from takestock.core.catalog import load_catalog
+
+    over = {"sandbox": {"models": {"sandbox-mine": {"label": "Mine", "durations": [5]}}}}
+    services.paths.catalog_overrides.write_text(json.dumps(over), encoding="utf-8")
+    services.catalog = load_catalog(services.paths.catalog_overrides)
+    _accounts(services)  # play has today's 100 free: a balance an unknown price could pass
+    mine = Target("sandbox", "sandbox-mine", "play")
+    screen = make_screen()
+    screen.prompt.setPlainText("a heron")
+    for target in screen.targets.selected():
+        screen.targets.tick(target, False)  # the default pick
+    screen.targets.tick(mine)
+    screen.targets.flush()
+    line = screen.targets.model.line(mine)
+    assert line is not None, "no line"
+    assert line.problem is None, line.problem
+    assert screen.targets.cost_label(mine).text() == "unknown credits"  # never "0"
+    assert "at an unknown price" in screen.targets.summary.text()
+
+    _answer_unpriced(qtbot, screen, yes=False)
+    _click(qtbot, screen.generate_button)
+    qtbot.waitUntil(lambda: screen.generate_button.isEnabled(), timeout=10_000)
+    assert services.store.scalar("SELECT COUNT(*) FROM job") == 0
+
+    _answer_unpriced(qtbot, screen, yes=True)
+    with qtbot.waitSignal(screen.queued, timeout=10_000) as queued:
+        _click(qtbot, screen.generate_button)
+    [job_id] = queued.args[0]
+    job = get_job(services.store, job_id)
+    assert job.estimate is not None
+    assert job.estimate["amount"] is None
+    assert services.store.scalar("SELECT COUNT(*) FROM ledger WHERE job_id = ?", (job_id,)) == 0
+
+
+def test_a_web_rows_price_follows_the_paying_accounts_plan(services, make_screen, qtbot):
+    for name, plan in (("ultra", "ultra"), ("pro", "pro")):
+        add_account(
+            services.store, services.plan_books, vendor="veo", name=name, kind="web", plan=plan
+        )
+    screen = make_screen()
+    screen.prompt.setPlainText("a fox at dawn")
+    screen.duration.setCurrentText("8")
+    on_ultra = Target("veo", "veo-3.1-fast-generate-001", "ultra")
+    on_pro = Target("veo", "veo-3.1-fast-generate-001", "pro")
+    screen.targets.tick(on_ultra)
+    screen.targets.flush()
+    line = screen.targets.model.line(on_ultra)
+    assert line is not None
+    assert line.problem is None, line.problem
+    assert screen.targets.cost_label(on_ultra).text() == "10 Flow credits"  # Ultra pays half
+    assert screen.targets.cost_label(on_pro).text() == "20 Flow credits"

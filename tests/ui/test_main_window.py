@@ -43,7 +43,7 @@ def test_generate_watch_the_queue_and_rate_with_the_keyboard(window, qtbot):
     gen.prompt.setPlainText("a paper lantern drifting over a lake")
     gen.duration.setCurrentText("2")
     gen.resolution.setCurrentText("480p")
-    assert gen.targets.selected() == [Target("sandbox", "sandbox-v1")]
+    assert gen.targets.selected() == [Target("sandbox", "sandbox-v1", "default")]
     qtbot.mouseClick(gen.generate_button, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: win.current_screen() == "queue", timeout=10_000)
@@ -78,7 +78,7 @@ def test_costs_follow_the_parameters(window):
     gen = window.screens["generate"]
     gen.duration.setCurrentText("10")
     gen.resolution.setCurrentText("1080p")
-    label = gen.targets.cost_label(Target("sandbox", "sandbox-v1"))
+    label = gen.targets.cost_label(Target("sandbox", "sandbox-v1", "default"))
     assert label.text() == "20 credits"  # sandbox-v1: 2 credits a second at 1080p
 
 

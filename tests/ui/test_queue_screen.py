@@ -201,7 +201,7 @@ def test_views_show_active_or_failed_jobs(screen, bridge, crafted, qtbot):
     shown = {screen.model.job(r).id for r in range(screen.model.rowCount())}
     assert shown == set(crafted.values())
     # A job that fails while the failed view is shown comes in.
-    rejected = _generate(bridge, Target("sandbox", "sandbox-v1"), "a heron #reject")
+    rejected = _generate(bridge, PLAY, "a heron #reject")
     qtbot.waitUntil(lambda: screen.model.row_of(rejected) is not None, timeout=10_000)
     screen.set_view("active")
     _select(screen, running)

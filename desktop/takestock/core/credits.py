@@ -23,8 +23,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from takestock.core.catalog import PriceRule
 from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.grants import GrantRule, materialise, rule_from_row, zone
+from takestock.core.pricing import price_rule
 from takestock.core.store import Store
 
 __all__ = [
@@ -36,9 +38,9 @@ __all__ = [
     "account_rules",
     "add_account",
     "adjust",
+    "adopt",
     "balances",
     "capture",
-    "check_budget",
     "close_account",
     "get_account",
     "list_accounts",
@@ -47,6 +49,8 @@ __all__ = [
     "release",
     "reserve",
     "set_base_url",
+    "set_default",
+    "set_unit",
     "spend_order",
 ]
 
@@ -88,6 +92,9 @@ class PlanBook:
     plans: Mapping[str, Plan]
     as_of: str
     source: str
+    #: what each model costs on the site, where published (rules may match ``plan``)
+    model_prices: Mapping[str, tuple[PriceRule, ...]] = field(default_factory=dict)
+    model_prices_source: str = ""
 
 
 def _plan(plan_id: str, raw: Mapping[str, Any]) -> Plan:
@@ -122,6 +129,11 @@ def load_plan_books() -> dict[str, PlanBook]:
             plans={pid: _plan(pid, p) for pid, p in raw.get("plans", {}).items()},
             as_of=raw["as_of"],
             source=raw["source"],
+            model_prices={
+                model: tuple(price_rule(r) for r in rules)
+                for model, rules in raw.get("model_prices", {}).get("models", {}).items()
+            },
+            model_prices_source=raw.get("model_prices", {}).get("source", ""),
         )
         books[f"{book.vendor}/{book.surface}"] = book
     return books
@@ -144,6 +156,11 @@ class Account:
     money_per_unit: float | None
     closed_at: float | None
     closed_reason: str | None
+    #: the vendor's account for targets that name none (where it has several)
+    is_default: bool = False
+    #: False: no unit was given (no plan book, no catalog at hand): the account counts in
+    #: its vendor's catalog unit (see :func:`takestock.core.generate.account_unit`)
+    unit_given: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +174,7 @@ class Account:
             "unit": self.unit,
             "closed": self.closed_at is not None,
             "closed_reason": self.closed_reason,
+            "default": self.is_default,
         }
 
 
@@ -171,9 +189,11 @@ def _account(row: Any) -> Account:
         region=row["region"],
         base_url=row["base_url"],
         unit=row["unit"] or "credits",
+        unit_given=row["unit"] is not None,
         money_per_unit=row["money_per_unit"],
         closed_at=row["closed_at"],
         closed_reason=row["closed_reason"],
+        is_default=bool(row["is_default"]),
     )
 
 
@@ -208,6 +228,7 @@ def add_account(
     plan: str | None = None,
     timezone: str | None = None,
     unit: str | None = None,
+    money_per_unit: float | None = None,
     region: str = "default",
     now: float | None = None,
 ) -> Account:
@@ -215,6 +236,9 @@ def add_account(
 
     The rules become the account's own: the user can correct any figure (most vendors
     publish none) without touching the shipped plan data. Unknown amounts stay blank.
+
+    The account counts in its plan book's unit; without a book, in ``unit`` (the
+    catalog's unit of the vendor: Luma's API counts US cents), worth ``money_per_unit``.
     """
     if kind not in ("api", "web"):
         raise InvalidInput("kind", "must be api or web")
@@ -243,8 +267,9 @@ def add_account(
                 kind,
                 plan,
                 tz,
-                unit or (book.unit if book else "credits"),
-                book.money_per_unit if book else None,
+                # None: the vendor's catalog unit, which this module does not know
+                (book.unit if book else None) or unit,
+                book.money_per_unit if book else money_per_unit,
                 region,
                 now,
             ),
@@ -381,7 +406,9 @@ def balances(
         )
     overdrafts = store.all(
         "SELECT account_id, SUM(amount) AS owed FROM ledger WHERE bucket_id IS NULL"
-        " AND kind IN ('reserve', 'capture', 'release') GROUP BY account_id"
+        " AND kind IN ('reserve', 'capture', 'release', 'adjust')"
+        # an account that tracks no credits has holds but no balance to overdraw
+        " AND account_id IN (SELECT account_id FROM credit_bucket) GROUP BY account_id"
     )
     for r in overdrafts:
         if abs(r["owed"]) > _EPSILON and (account_ids is None or r["account_id"] in out):
@@ -516,8 +543,14 @@ def reserve(
     tracked = store.scalar(
         "SELECT 1 FROM credit_bucket WHERE account_id = ? LIMIT 1", (account_id,)
     )
-    if not tracked or amount <= 0:
+    if amount <= 0:
         return Spend((), order_known)
+    if not tracked:
+        # No balance to refuse from, but the hold is recorded (bucket-less) so that its
+        # capture, the account's budget and the spending reports see the charge.
+        _ledger(store, account_id, "reserve", [(None, amount)], job_id=job_id, at=now,
+                note="hold at submit")  # fmt: skip
+        return Spend(((None, amount),), order_known)
     buckets = [
         b
         for b in balances(store, now, account_ids=[account_id]).get(account_id, [])
@@ -566,6 +599,8 @@ def capture(
     now = time.time() if now is None else now
     account_id, held = _held(store, job_id)
     if account_id is None:
+        # Nothing was held (the price was unknown): the charge is taken now, in order.
+        _capture_unheld(store, job_id, actual, now=now, note=note)
         return
     with store.tx():
         _ledger(
@@ -589,6 +624,24 @@ def capture(
             last = held[-1][0] if held else None
             parts.append((last, left))
         _ledger(store, account_id, "capture", parts, job_id=job_id, at=now, note=note)
+
+
+def _capture_unheld(store: Store, job_id: int, actual: float, *, now: float, note: str) -> None:
+    row = store.one(
+        "SELECT j.account_id, a.kind FROM job j JOIN account a ON a.id = j.account_id"
+        " WHERE j.id = ?",
+        (job_id,),
+    )
+    if row is None or actual <= _EPSILON:
+        return
+    account_id = int(row["account_id"])
+    buckets = [
+        b
+        for b in balances(store, now, account_ids=[account_id]).get(account_id, [])
+        if b.spendable_on(row["kind"])
+    ]
+    parts = plan_spend(buckets, actual, allow_overdraft=True).parts
+    _ledger(store, account_id, "capture", parts, job_id=job_id, at=now, note=note)
 
 
 def adjust(
@@ -651,44 +704,67 @@ def observe(
     return round(observed - computed, 6)
 
 
-def check_budget(
-    store: Store, account_id: int | None, tags: Sequence[str], amount: float, *, now: float
-) -> None:
-    """Refuse a charge that would pass a budget cap of the account or of a prompt tag."""
-    marks = ", ".join("?" * len(tags)) or "NULL"
-    caps = store.all(
-        f"SELECT * FROM budget WHERE account_id = ? OR tag IN ({marks})", (account_id, *tags)
+def adopt(
+    store: Store, account_id: int, observed: float, *, source: str, now: float | None = None
+) -> float:
+    """Make the ledger agree with the balance the vendor shows; returns the adjustment.
+
+    The observation is recorded as :func:`observe` does, then one ``adjust`` entry moves
+    the ledger's figure onto the vendor's: a new bucket for credits Takestock did not know
+    of (history from before Takestock, a top-up made elsewhere), or a correction spent
+    from the buckets in their usual order for credits the vendor no longer has.
+    """
+    now = time.time() if now is None else now
+    reason = f"adopted the vendor's balance ({source})"
+    with store.tx():
+        observe(store, account_id, observed, source=source, now=now)
+        if not store.scalar("SELECT 1 FROM credit_bucket WHERE account_id = ?", (account_id,)):
+            # From now on the account tracks a balance; its holds so far (kept bucket-less
+            # while it had none) count in it.
+            store.execute(
+                "INSERT INTO credit_bucket(account_id, kind, label, amount, granted_at)"
+                " VALUES (?, 'top_up', ?, 0, ?)",
+                (account_id, reason, now),
+            )
+        held = balances(store, now, account_ids=[account_id]).get(account_id, [])
+        moved = round(observed - total(held), 6)
+        if abs(moved) > _EPSILON:
+            adjust(store, account_id, moved, reason, now=now)
+    return round(moved, 6)
+
+
+def set_default(store: Store, account_id: int) -> Account:
+    """Mark the account its vendor's default: targets that name no account use it."""
+    account = get_account(store, account_id)
+    if account.closed_at is not None:
+        raise InvalidInput("account", f"{account.name} is closed")
+    with store.tx():
+        store.execute("UPDATE account SET is_default = 0 WHERE vendor = ?", (account.vendor,))
+        store.execute("UPDATE account SET is_default = 1 WHERE id = ?", (account_id,))
+    return get_account(store, account_id)
+
+
+def set_unit(
+    store: Store, account_id: int, unit: str, money_per_unit: float | None = None
+) -> Account:
+    """What the account counts in (``USD cents`` for Luma's API), and what one unit is
+    worth in money where known; estimates are converted into it, never summed across."""
+    if not unit.strip():
+        raise InvalidInput("unit", "is empty")
+    if money_per_unit is not None and not money_per_unit > 0:
+        raise InvalidInput("money_per_unit", "must be more than zero")
+    get_account(store, account_id)
+    if store.scalar("SELECT 1 FROM ledger WHERE account_id = ? AND amount != 0", (account_id,)):
+        raise InvalidInput(
+            "unit",
+            "the account's ledger already counts in its unit; add a new account for the new "
+            "unit (or close this one)",
+        )
+    store.execute(
+        "UPDATE account SET unit = ?, money_per_unit = ? WHERE id = ?",
+        (unit.strip(), money_per_unit, account_id),
     )
-    for cap in caps:
-        since = {"day": now - 86400, "month": now - 30 * 86400, "total": 0.0}[cap["period"]]
-        if cap["account_id"] is not None:
-            spent = -float(
-                store.scalar(
-                    "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = ?"
-                    " AND kind IN ('reserve', 'release', 'capture') AND at >= ?",
-                    (cap["account_id"], since),
-                )
-            )
-            scope = "this account"
-        else:
-            spent = -float(
-                store.scalar(
-                    "SELECT COALESCE(SUM(l.amount), 0) FROM ledger l JOIN job j ON j.id = l.job_id"
-                    " JOIN request r ON r.id = j.request_id"
-                    " JOIN prompt_tag pt ON pt.prompt_id = (SELECT prompt_id FROM prompt_version"
-                    "   WHERE id = r.prompt_version_id)"
-                    " JOIN tag t ON t.id = pt.tag_id AND t.name = ?"
-                    " WHERE l.kind IN ('reserve', 'release', 'capture') AND l.at >= ?",
-                    (cap["tag"], since),
-                )
-            )
-            scope = f"tag {cap['tag']!r}"
-        if spent + amount > cap["cap"] + _EPSILON:
-            raise InvalidInput(
-                "budget",
-                f"{scope} has a {cap['period']} budget of {cap['cap']:g}; "
-                f"{spent:g} is spent and this needs {amount:g}",
-            )
+    return get_account(store, account_id)
 
 
 # ------------------------------------------------------------ account edits

@@ -7,8 +7,8 @@ anything. Three questions, answered apart because they cost differently:
   (the adapter's ``validate`` and ``estimate``; no network, but input images are read)
 - :func:`key_problem`: would the engine refuse the target for want of a secret?
   (the environment, then the OS keyring)
-- :func:`fund_all`: which buckets of which account pay, and what is left after?
-  (the ledger: one read of every balance)
+- :func:`cost_request`: which buckets of which account pay, and what is left after,
+  take after take (the ledger: one read of every balance)
 
 :func:`target_options` lists what can be picked (vendor × model × account) and
 :func:`target_lines` puts the three answers together per option, in the order the
@@ -25,18 +25,18 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from takestock.core import credits, planner
+from takestock.core import credits
 from takestock.core.catalog import Catalog, ImageLimits, ModelSpec, VendorSpec
 from takestock.core.credits import Account, BucketBalance, PlanBook
 from takestock.core.errors import InvalidInput, SecretsUnavailable
+from takestock.core.generate import ENV_ACCOUNT, Planned, account_unit, web_price
 from takestock.core.jobs import (
     Credentials,
-    PlannedTake,
     Target,
     check_and_price,
     resolve_secrets,
 )
-from takestock.core.pricing import estimate_from_catalog
+from takestock.core.pricing import in_unit
 from takestock.core.store import Store
 from takestock.core.validation import ImageFacts, check_image
 from takestock.core.vendor import Estimate, GenerationRequest, Mode, VendorAdapter
@@ -47,18 +47,17 @@ __all__ = [
     "FundingPart",
     "ImageReport",
     "ModelCheck",
-    "PlanEstimate",
+    "RequestCost",
     "TargetLine",
     "TargetOption",
     "check_key",
     "check_model",
     "check_models",
+    "cost_request",
     "default_target",
     "fund",
-    "fund_all",
     "image_report",
     "key_problem",
-    "price_plans",
     "target_lines",
     "target_options",
     "tracked_accounts",
@@ -94,7 +93,8 @@ def target_options(
     Retired models and closed accounts are left out. Each model gets a row per open
     account of its vendor, and a row for the bare API key (``account`` None) when the
     vendor has no API account: a web account alone must not hide the key the user may
-    also have. A vendor Takestock cannot talk to offers only its web-only accounts.
+    also have (its target names the ``default`` account, which the environment's key
+    belongs to). A vendor Takestock cannot talk to offers only its web-only accounts.
     """
     by_vendor: dict[str, list[Account]] = {}
     for account in accounts:
@@ -113,7 +113,8 @@ def target_options(
             if not model.available:
                 continue
             for payer in keyed + own:
-                name = payer.name if payer is not None else None
+                # The bare key is the vendor's "default" account's (added on first use).
+                name = payer.name if payer is not None else ENV_ACCOUNT
                 options.append(
                     TargetOption(Target(vendor.id, model.id, name), vendor, model, payer)
                 )
@@ -145,8 +146,9 @@ def default_target(options: Sequence[TargetOption]) -> Target | None:
 # ------------------------------------------------------------- model checks
 
 
-#: What a check depends on: the vendor, the model, and whether it is made on the site.
-CheckKey = tuple[str, str, bool]
+#: What a check depends on: the vendor, the model, whether it is made on the site, and
+#: there the paying account's plan (some sites price by plan: Flow Ultra pays half).
+CheckKey = tuple[str, str, bool, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +158,12 @@ class ModelCheck:
     Attributes:
         estimate: one take's cost; None when the model refuses the request.
         problem: why the model refuses it.
-        priced: False where the vendor's site bills in its own credits at prices no one
-            publishes (a web-only account): nothing is held, the user records the charge.
     """
 
     vendor: str
     model: str
     estimate: Estimate | None
     problem: InvalidInput | None
-    priced: bool = True
 
     @property
     def ok(self) -> bool:
@@ -172,7 +171,8 @@ class ModelCheck:
 
 
 def check_key(option: TargetOption) -> CheckKey:
-    return (option.vendor.id, option.model.id, option.manual)
+    plan = option.account.plan if option.manual and option.account is not None else None
+    return (option.vendor.id, option.model.id, option.manual, plan)
 
 
 def check_model(
@@ -182,6 +182,8 @@ def check_model(
     model: ModelSpec,
     *,
     web_book: PlanBook | None = None,
+    plan: str | None = None,
+    on_site: bool = False,
 ) -> ModelCheck:
     """Validate and price one take, as :meth:`takestock.core.jobs.Engine.plan` does.
 
@@ -194,18 +196,12 @@ def check_model(
     if not request.prompt.strip() and request.mode is Mode.TEXT:
         probe = dataclasses.replace(request, prompt="-")  # the words do not change a price
     try:
-        estimate = check_and_price(adapter, probe, vendor, model, web_book=web_book)
+        estimate = check_and_price(
+            adapter, probe, vendor, model, web_book=web_book, plan=plan, on_site=on_site
+        )
     except InvalidInput as exc:
         return ModelCheck(vendor.id, model.id, None, exc)
-    priced = True
-    if web_book is not None:
-        api = (
-            adapter.estimate(request, model)
-            if adapter is not None
-            else estimate_from_catalog(request, model, vendor)
-        )
-        priced = api.unit == web_book.unit
-    return ModelCheck(vendor.id, model.id, estimate, None, priced)
+    return ModelCheck(vendor.id, model.id, estimate, None)
 
 
 def check_models(
@@ -227,6 +223,8 @@ def check_models(
             option.vendor,
             option.model,
             web_book=plan_books.get(f"{option.vendor.id}/web") if option.manual else None,
+            plan=key[3],
+            on_site=option.manual,
         )
     return out
 
@@ -334,10 +332,6 @@ class Funding:
     def affordable(self) -> bool:
         return self.problem is None or not self.tracked
 
-    @property
-    def short_by(self) -> float:
-        return max(0.0, -self.after) if self.tracked else 0.0
-
 
 def tracked_accounts(store: Store) -> set[int]:
     """Accounts that have ever had a credit bucket (the others track no balance)."""
@@ -424,31 +418,60 @@ class _Balances:
         self._tracked = tracked_accounts(store) if ids else set()
 
     def fund(self, account: Account, cost: float, *, spend: bool) -> Funding:
+        """How ``account`` pays ``cost`` from what is left; with ``spend``, it is taken.
+
+        Only the buckets the account's surface may spend count (bonus credits a vendor
+        keeps to its website do not pay for API takes), as when the engine holds them.
+        """
         buckets = self._running.get(account.id, [])
+        usable = [b for b in buckets if b.spendable_on(account.kind)]
         funding = fund(
-            buckets,
+            usable,
             account,
             cost,
             book=_book(self._books, account),
             tracked=account.id in self._tracked,
         )
         if spend:
-            self._running[account.id] = _spent(buckets, funding.parts)
+            self.take(funding)
         return funding
 
+    def fund_takes(
+        self,
+        account: Account,
+        amount: float,
+        count: int,
+        unit: str,
+        what: str,
+        *,
+        spend: bool = True,
+    ) -> tuple[Funding, int]:
+        """``count`` takes of ``amount`` each, one after another, as the engine holds
+        them; returns their funding together and how many fit (the first that does not
+        stops the target, and ``problem`` says so)."""
+        saved = list(self._running.get(account.id, []))
+        first = self.fund(account, amount, spend=False)
+        funded: list[Funding] = []
+        problem = None
+        for _ in range(count):
+            funding = self.fund(account, amount, spend=False)
+            if not funding.affordable:
+                problem = (
+                    f"{account.name} can pay {len(funded)} of the {count} takes on {what} "
+                    f"({amount:g} {unit} each); {max(funding.before, 0.0):g} {unit} left "
+                    "after the takes before them"
+                )
+                break
+            self.take(funding)
+            funded.append(funding)
+        if not spend:
+            self._running[account.id] = saved
+        merged = _merged(first, funded, count)
+        return dataclasses.replace(merged, problem=problem), len(funded)
 
-def fund_all(
-    store: Store,
-    plan_books: Mapping[str, PlanBook],
-    costs: Sequence[tuple[Account, float]],
-    *,
-    now: float | None = None,
-) -> list[Funding]:
-    """:func:`fund` for each ``(account, cost)`` in turn, each one paid from what the
-    ones before it left (as the engine holds credits, job after job)."""
-    now = time.time() if now is None else now
-    ledger = _Balances(store, plan_books, (a.id for a, _ in costs), now)
-    return [ledger.fund(account, cost, spend=True) for account, cost in costs]
+    def take(self, funding: Funding) -> None:
+        account_id = funding.account.id
+        self._running[account_id] = _spent(self._running.get(account_id, []), funding.parts)
 
 
 # -------------------------------------------------------------- target lines
@@ -484,7 +507,7 @@ class TargetLine:
     @property
     def total(self) -> float | None:
         """The cost of every take asked for, in the vendor's unit."""
-        if self.check.estimate is None:
+        if self.check.estimate is None or self.check.estimate.amount is None:
             return None
         return round(self.check.estimate.amount * self.count, 6)
 
@@ -509,27 +532,47 @@ def target_lines(
     by_target = {o.target: o for o in options}
     order = [t for t in ticked if t in by_target]
     ticked_set = set(order)
-    payable: list[tuple[Target, Account, float]] = []
+    payable: list[tuple[Target, Account, float, str]] = []  # one take's cost, its unit
     lines: dict[Target, TargetLine] = {}
     for target in [*order, *(o.target for o in options if o.target not in ticked_set)]:
         option = by_target[target]
         check = checks.get(check_key(option))
         if check is None:
             continue
+        if option.manual and check.estimate is not None and not check.estimate.known:
+            # A price the user gave for this model on the site, remembered from before.
+            check = dataclasses.replace(
+                check, estimate=web_price(store, option.vendor.id, option.model.id, check.estimate)
+            )
+        if option.account is not None and check.estimate is not None:
+            # Priced in what the paying account counts (Luma's API: US cents).
+            try:
+                unit, rate = account_unit(option.account, option.vendor)
+                converted = in_unit(check.estimate, unit, rate, where=option.account.name)
+                check = dataclasses.replace(check, estimate=converted)
+            except InvalidInput as exc:
+                check = dataclasses.replace(check, estimate=None, problem=exc)
         line = TargetLine(option, check, keys.get(target), count, None)
         lines[target] = line
-        if option.account is not None and line.problem is None and line.total is not None:
-            payable.append((target, option.account, line.total))
+        estimate = line.check.estimate
+        if (
+            option.account is not None
+            and line.problem is None
+            and estimate is not None
+            and estimate.amount is not None
+        ):
+            payable.append((target, option.account, estimate.amount, estimate.unit))
     now = time.time() if now is None else now
-    ledger = _Balances(store, plan_books, (a.id for _, a, _ in payable), now)
+    ledger = _Balances(store, plan_books, (a.id for _, a, _, _ in payable), now)
     fundings: dict[Target, Funding] = {}
     # The ticked ones are held in turn; each unticked one is priced as the next.
-    for target, account, cost in payable:
-        if target in ticked_set:
-            fundings[target] = ledger.fund(account, cost, spend=True)
-    for target, account, cost in payable:
-        if target not in ticked_set:
-            fundings[target] = ledger.fund(account, cost, spend=False)
+    for spend in (True, False):
+        for target, account, cost, unit in payable:
+            if (target in ticked_set) == spend:
+                what = f"{target.vendor}:{target.model}"
+                fundings[target], _ = ledger.fund_takes(
+                    account, cost, count, unit, what, spend=spend
+                )
     return {t: dataclasses.replace(line, funding=fundings.get(t)) for t, line in lines.items()}
 
 
@@ -537,46 +580,78 @@ def target_lines(
 
 
 @dataclass(frozen=True, slots=True)
-class PlanEstimate:
-    """A planned target with the account that would pay and how (``takestock estimate``)."""
+class RequestCost:
+    """One target's takes priced within the whole request (``takestock estimate``, and
+    the check before queueing).
 
-    plan: PlannedTake
+    Attributes:
+        plan: the target, its account and one take's price.
+        count: takes asked for.
+        total: what they cost together; None when the price is unknown.
+        fit: how many the account can pay, after the targets and takes before them
+            (all of them on an account that tracks no balance, or at an unknown price).
+        funding: how the takes that fit are paid; None without a tracked price to pay
+            (an unknown price, or an account still to be added).
+        problem: why some takes do not fit, or None.
+    """
+
+    plan: Planned
     count: int
-    total: float
-    choice: planner.AccountChoice | None
+    total: float | None
+    fit: int
     funding: Funding | None
+    problem: str | None
+
+    @property
+    def why(self) -> str:
+        """The account's standing before these takes, in a few words."""
+        funding = self.funding
+        if funding is None or not funding.tracked:
+            return "balance unknown"
+        unit = self.plan.estimate.unit  # the account's unit (its vendor's, where unset)
+        left = "only " if self.problem is not None else ""
+        return f"{left}{funding.before:g} {unit} left"
 
 
-def price_plans(
+def _merged(first: Funding, funded: Sequence[Funding], count: int) -> Funding:
+    parts: dict[int | None, FundingPart] = {}
+    for funding in funded:
+        for part in funding.parts:
+            had = parts.get(part.bucket_id)
+            parts[part.bucket_id] = (
+                part if had is None else dataclasses.replace(had, amount=had.amount + part.amount)
+            )
+    last = funded[-1] if funded else first
+    return dataclasses.replace(
+        first,
+        cost=round(sum(f.cost for f in funded), 6),
+        parts=tuple(dataclasses.replace(p, amount=round(p.amount, 6)) for p in parts.values()),
+        after=last.after if funded else first.before,
+        problem=None if len(funded) == count else first.problem,
+    )
+
+
+def cost_request(
     store: Store,
     plan_books: Mapping[str, PlanBook],
-    planned: Sequence[PlannedTake],
+    planned: Sequence[Planned],
     count: int,
     *,
     now: float | None = None,
-) -> list[PlanEstimate]:
-    """For each planned target, the account that would pay (the named one, else the best
-    of the vendor's, see :func:`takestock.core.planner.suggest_account`) and its funding."""
+) -> list[RequestCost]:
+    """Every target's ``count`` takes, in order, each take paid from what the ones
+    before it left (targets on the same account draw on the same buckets, as the engine
+    holds them job after job). Reads the ledger once; stores nothing."""
     now = time.time() if now is None else now
-    tracked = tracked_accounts(store)
+    ledger = _Balances(store, plan_books, {p.account.id for p in planned if p.account}, now)
     out = []
     for plan in planned:
-        cost = plan.estimate.amount * count
-        choices = planner.suggest_account(store, plan.vendor.id, cost, now)
-        if plan.target.account:
-            choices = [c for c in choices if c.account.name == plan.target.account]
-        choice = choices[0] if choices else None
-        funding = None
-        if choice is not None:
-            buckets = credits.balances(store, now, account_ids=[choice.account.id]).get(
-                choice.account.id, []
-            )
-            funding = fund(
-                buckets,
-                choice.account,
-                cost,
-                book=_book(plan_books, choice.account),
-                tracked=choice.account.id in tracked,
-            )
-        out.append(PlanEstimate(plan, count, cost, choice, funding))
+        amount = plan.estimate.amount
+        total = None if amount is None else round(amount * count, 6)
+        if plan.account is None or amount is None:
+            out.append(RequestCost(plan, count, total, count, None, None))
+            continue
+        what = f"{plan.vendor.id}:{plan.model.id}"
+        merged, fit = ledger.fund_takes(plan.account, amount, count, plan.estimate.unit, what)
+        out.append(RequestCost(plan, count, total, fit, merged, merged.problem))
     return out

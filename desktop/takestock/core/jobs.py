@@ -41,7 +41,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -67,7 +67,6 @@ from takestock.core.errors import (
     TransientError,
     VendorError,
 )
-from takestock.core.grants import materialise
 from takestock.core.http import AmbiguousCreate, ConnectFailed, make_client
 from takestock.core.job_holders import claim_token, owner_alive, same_engine
 from takestock.core.job_rows import (
@@ -84,10 +83,14 @@ from takestock.core.library import MediaLibrary, StoredMedia
 from takestock.core.logs import redact, register_secret
 from takestock.core.lost_creates import CreateFingerprint, FindsByFingerprint
 from takestock.core.model_refresh import apply_listing
-from takestock.core.pricing import estimate_from_catalog, prices_by_plan
+from takestock.core.pricing import estimate_from_catalog, estimate_on_site
 from takestock.core.store import StorageFault, Store, storage_fault
 from takestock.core.takes import insert_take
 from takestock.core.validation import validate_common
+
+if TYPE_CHECKING:
+    from takestock.core.generate import Planned
+
 from takestock.core.vendor import (
     CallContext,
     Estimate,
@@ -109,7 +112,6 @@ __all__ = [
     "Engine",
     "Job",
     "JobEvent",
-    "PlannedTake",
     "Target",
     "check_and_price",
     "get_job",
@@ -149,14 +151,6 @@ class Target:
         return cls(vendor.strip(), model.strip(), account.strip() or None)
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedTake:
-    target: Target
-    vendor: VendorSpec
-    model: ModelSpec
-    estimate: Estimate
-
-
 def check_and_price(
     adapter: VendorAdapter | None,
     request: GenerationRequest,
@@ -165,13 +159,16 @@ def check_and_price(
     *,
     web_book: credits.PlanBook | None = None,
     plan: str | None = None,
+    on_site: bool = False,
 ) -> Estimate:
     """Validate one take of ``request`` on ``model`` and price it; raises InvalidInput.
 
     Without an adapter (a web-only account of a vendor Takestock cannot talk to) the
     catalog's common limits and prices hold. ``web_book`` is the plan book of a web-only
-    account's site, which may bill in its own unit. ``plan`` is the paying account's
-    plan, for models whose price depends on it.
+    account's site: the take is priced from its per-model table in the site's credits,
+    on the paying account's ``plan``, or is unknown where the site publishes none.
+    ``on_site``: made on the vendor's website (a web-only account), whose credits are
+    not the API's: without a plan book its price is unknown.
     """
     if adapter is not None:
         adapter.validate(request, model)
@@ -179,14 +176,32 @@ def check_and_price(
     else:
         validate_common(request, model, vendor.name)
         estimate = estimate_from_catalog(request, model, vendor)
-    if plan is not None and prices_by_plan(model):
-        estimate = estimate_from_catalog(request, model, vendor, plan=plan)
-    if web_book is not None and web_book.unit != estimate.unit:
-        # The catalog prices the API; the site charges in its own credits, at prices
-        # vendors do not publish. Nothing is held; the ledger records what the site
-        # charged when the user says so.
-        estimate = Estimate(0.0, web_book.unit)
-    return estimate
+    if web_book is None:
+        if on_site and not vendor.sandbox:  # the sandbox's make-believe site: API prices
+            return Estimate.unknown(
+                "credits",
+                f"{vendor.name}'s site publishes no price for {model.id}; say what it "
+                "charged when you attach the file (Takestock remembers it)",
+            )
+        return estimate
+    rules = web_book.model_prices.get(model.id)
+    if not rules:
+        return Estimate.unknown(
+            web_book.unit,
+            f"{web_book.name} does not publish what {model.id} costs on its site; say what "
+            "it charged when you attach the file (Takestock remembers it for the next take)",
+            web_book.currency,
+        )
+    return estimate_on_site(
+        request,
+        model,
+        rules,
+        unit=web_book.unit,
+        money_per_unit=web_book.money_per_unit,
+        currency=web_book.currency,
+        plan=plan,
+        site=web_book.name,
+    )
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -259,39 +274,14 @@ class Engine:
 
     # ----------------------------------------------------------------- planning
 
-    def plan(self, request: GenerationRequest, targets: Sequence[Target]) -> list[PlannedTake]:
-        """Check every target against the request; raises InvalidInput, sends nothing."""
-        if not targets:
-            raise InvalidInput("target", "name at least one vendor and model")
-        planned = []
-        for target in targets:
-            vendor = self.catalog.vendor(target.vendor)
-            model = self.catalog.model(target.vendor, target.model)
-            adapter = self.adapters.get(target.vendor)
-            # On a web-only account the creator generates on the vendor's site: no key,
-            # and no adapter needed; the catalog's limits and prices still hold.
-            _, web = self._account_for(target)
-            if adapter is None and not web:
-                raise InvalidInput("vendor", f"Takestock cannot talk to {vendor.name} yet")
-            book = self.plan_books.get(f"{vendor.id}/web") if web else None
-            plan = (
-                credits.get_account(self.store, target.account, target.vendor).plan
-                if target.account is not None
-                else None
-            )
-            estimate = check_and_price(adapter, request, vendor, model, web_book=book, plan=plan)
-            if vendor.secrets and not web:
-                found = resolve_secrets(self.credentials, vendor, target.account or "default")
-                missing = vendor.missing_secrets(found)
-                if missing:
-                    env = ", ".join(f"{vendor.env_prefix}_{f.upper()}" for f in missing)
-                    raise InvalidInput(
-                        "key",
-                        f"no {', '.join(missing)} for {vendor.name}: run "
-                        f"`takestock keys set {vendor.id}` or set {env}",
-                    )
-            planned.append(PlannedTake(target, vendor, model, estimate))
-        return planned
+    def plan(
+        self, request: GenerationRequest, targets: Sequence[Target], *, check_keys: bool = True
+    ) -> list[Planned]:
+        """Check every target against the request; raises InvalidInput, sends nothing
+        (see :func:`takestock.core.generate.plan_request`)."""
+        from takestock.core.generate import plan_request
+
+        return plan_request(self, request, targets, check_keys=check_keys)
 
     def enqueue(
         self,
@@ -301,90 +291,24 @@ class Engine:
         count: int = 1,
         prompt_version_id: int | None = None,
         allow_overdraft: bool = False,
+        allow_unpriced: bool = False,
         tags: Sequence[str] = (),
     ) -> tuple[int, list[int]]:
-        """Validate, hold the credits, then record one request and ``count`` jobs per
-        target, all queued; a refusal anywhere stores nothing.
+        """Queue ``count`` takes per target (see :func:`takestock.core.generate.queue_request`);
+        returns the request id (the comparison group) and the job ids."""
+        from takestock.core.generate import queue_request
 
-        Jobs on a web-only account are *manual*: the creator makes the take on the
-        vendor's site, and the job waits for its file (see :meth:`attach`).
-        Returns the request id (the comparison group) and the job ids.
-        """
-        if not 1 <= count <= 20:
-            raise InvalidInput("count", "must be 1 to 20 takes per target")
-        planned = self.plan(request, targets)
-        now = self._clock()
-        materialise(self.store, now)
-        with self.store.tx():
-            cur = self.store.execute(
-                "INSERT INTO request(prompt_version_id, prompt, params, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (prompt_version_id, request.prompt, json.dumps(request.to_json()), now),
-            )
-            request_id = cur.lastrowid
-            assert request_id is not None
-            job_ids = []
-            for plan in planned:
-                account_id, manual = self._account_for(plan.target)
-                for _ in range(count):
-                    cur = self.store.execute(
-                        "INSERT INTO job(request_id, vendor, model, account_id, state,"
-                        " client_request_id, estimate, manual, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            request_id,
-                            plan.vendor.id,
-                            plan.model.id,
-                            account_id,
-                            "running" if manual else "queued",
-                            f"ts-{uuid.uuid4().hex}",
-                            json.dumps(plan.estimate.to_json()),
-                            int(manual),
-                            now,
-                            now,
-                        ),
-                    )
-                    job_id = cur.lastrowid
-                    assert job_id is not None
-                    job_ids.append(job_id)
-                    if account_id is not None:
-                        self._hold(account_id, job_id, plan, tags, allow_overdraft, now)
-        for job_id in job_ids:
-            self._emit(JobEvent(job_id, "queued"))
-        return request_id, job_ids
-
-    def _account_for(self, target: Target) -> tuple[int | None, bool]:
-        """The target's account id and whether it is web-only (a manual job)."""
-        if target.account is None:
-            return None, False
-        account = credits.get_account(self.store, target.account, target.vendor)
-        return account.id, account.kind == "web"
-
-    def _hold(
-        self,
-        account_id: int,
-        job_id: int,
-        plan: PlannedTake,
-        tags: Sequence[str],
-        allow_overdraft: bool,
-        now: float,
-    ) -> None:
-        amount = plan.estimate.amount
-        if not allow_overdraft:
-            credits.check_budget(self.store, account_id, tags, amount, now=now)
-        account = credits.get_account(self.store, account_id)
-        book = self.plan_books.get(f"{plan.vendor.id}/{account.kind}")
-        credits.reserve(
-            self.store,
-            account_id,
-            job_id,
-            amount,
-            vendor_order=book.spend_order if book else ("expiring_first",),
-            order_known=bool(book and book.spend_order_known),
+        queued = queue_request(
+            self,
+            request,
+            targets,
+            count=count,
+            prompt_version_id=prompt_version_id,
             allow_overdraft=allow_overdraft,
-            surface=account.kind,  # "api" or "web": which credits may pay
-            now=now,
+            allow_unpriced=allow_unpriced,
+            tags=tags,
         )
+        return queued.request_id, list(queued.job_ids)
 
     def _settle(self, job_id: int, *, made: bool, charged: float | None = None) -> None:
         """Turn a job's hold into its charge, or give it back; once per job (see
@@ -891,6 +815,7 @@ class Engine:
         *,
         from_state: str = "downloading",
         original_name: str | None = None,
+        charged: float | None = None,
     ) -> int | None:
         """The stored file becomes the job's take and the job is charged, if the job is
         still where it was read (a cancel that committed first wins)."""
@@ -909,7 +834,7 @@ class Engine:
                 request_id=job.request_id,
                 original_name=original_name,
             )
-            self._settle(job.id, made=True, charged=job.cost_actual)
+            self._settle(job.id, made=True, charged=job.cost_actual if charged is None else charged)
         self._emit(JobEvent(job.id, "done", progress=1.0, take_id=take_id))
         return take_id
 
@@ -954,7 +879,7 @@ class Engine:
             raise InvalidInput("job", f"job {job_id} is not waiting for a file")
         return job
 
-    def attach(self, job_id: int, path: Path) -> int:
+    def attach(self, job_id: int, path: Path, *, charged: float | None = None) -> int:
         """Finish a manual (web-only) job with the file the creator downloaded.
 
         The file is checked and copied into the library; the job's estimate is charged.
@@ -962,19 +887,25 @@ class Engine:
         the loop use :meth:`attach_async`, which checks and copies in a thread.
         """
         job = self._waiting_for_file(job_id)
-        return self._finish_with(job, self._ingest(path), path)
+        return self._finish_with(job, self._ingest(path), path, charged=charged)
 
-    async def attach_async(self, job_id: int, path: Path) -> int:
+    async def attach_async(self, job_id: int, path: Path, *, charged: float | None = None) -> int:
         """:meth:`attach` without stalling the engine's loop (the app's way)."""
         job = self._waiting_for_file(job_id)
-        return self._finish_with(job, await asyncio.to_thread(self._ingest, path), path)
+        stored = await asyncio.to_thread(self._ingest, path)
+        return self._finish_with(job, stored, path, charged=charged)
 
     def _ingest(self, path: Path) -> StoredMedia:
         return self.library.ingest(path, move=False, suffix=path.suffix or ".mp4")
 
-    def _finish_with(self, job: Job, stored: StoredMedia, path: Path) -> int:
-        """The file becomes the job's take; the job must still be as it was read."""
-        take_id = self._finish(job, stored, from_state=job.state, original_name=path.name)
+    def _finish_with(
+        self, job: Job, stored: StoredMedia, path: Path, *, charged: float | None = None
+    ) -> int:
+        """The file becomes the job's take, charged what the site charged where the
+        user said so; the job must still be as it was read."""
+        take_id = self._finish(
+            job, stored, from_state=job.state, original_name=path.name, charged=charged
+        )
         if take_id is None:
             raise InvalidInput("job", f"job {job.id} changed meanwhile; look again")
         return take_id

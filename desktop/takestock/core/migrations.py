@@ -228,4 +228,20 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE credit_bucket ADD COLUMN usable_on TEXT",
     ],
+    # 6: the account a target without one uses, where a vendor has several; a tag budget's
+    # unit; and the price a user gave for a model of a web membership whose site
+    # publishes none (asked once, remembered per model)
+    [
+        "ALTER TABLE account ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0",
+        # a tag's budget counts in one unit (money unless told), never a sum of units
+        "ALTER TABLE budget ADD COLUMN unit TEXT",
+        """CREATE TABLE web_price (
+            vendor TEXT NOT NULL,
+            model TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            per_take REAL NOT NULL,
+            set_at REAL NOT NULL,
+            PRIMARY KEY (vendor, model, unit)
+        )""",
+    ],
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from takestock.core import credits
+from takestock.core import budgets, credits
 from takestock.core.store import Store
 
 __all__ = ["charged_amount", "hold_again", "is_charged", "settle"]
@@ -105,7 +105,7 @@ def hold_again(
     if amount is None or amount <= 0:
         return
     account = credits.get_account(store, row["account_id"])
-    credits.check_budget(store, account.id, (), amount, now=now)
+    budgets.check_budget(store, account.id, (), amount, now=now)
     credits.reserve(
         store,
         account.id,

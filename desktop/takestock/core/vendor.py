@@ -125,20 +125,36 @@ class GenerationRequest:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """What one take will cost, in the vendor's own unit and in money where known."""
+    """What one take will cost, in the vendor's own unit and in money where known.
 
-    amount: float
+    ``amount`` None: the price is unknown (never read as free); ``reason`` says why
+    (the vendor publishes none, or the catalog has no price for these settings).
+    """
+
+    amount: float | None
     unit: str
     money: float | None = None
     currency: str | None = None
+    reason: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.amount is not None
+
+    @classmethod
+    def unknown(cls, unit: str, reason: str, currency: str | None = None) -> Estimate:
+        return cls(None, unit, None, currency, reason)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "amount": self.amount,
             "unit": self.unit,
             "money": self.money,
             "currency": self.currency,
         }
+        if self.amount is None:
+            out["reason"] = self.reason or "the price is not known"
+        return out
 
 
 @dataclass(frozen=True, slots=True)

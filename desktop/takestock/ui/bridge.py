@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from takestock.core.errors import TakestockError
+from takestock.core.generate import queue_request
 from takestock.core.jobs import ACTIVE_STATES, Engine, Target, list_jobs
 from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services
@@ -126,16 +127,26 @@ class EngineBridge(QObject):
         count: int = 1,
         *,
         prompt_version_id: int | None = None,
+        prompt_text: str | None = None,
+        allow_unpriced: bool = False,
     ) -> Future[tuple[int, list[int]]]:
-        """Enqueue and start; the future carries (request id, job ids) or the refusal."""
+        """Queue (:func:`~takestock.core.generate.queue_request`, as the command line does)
+        and start; the future carries (request id, job ids) or the refusal."""
 
         async def go() -> tuple[int, list[int]]:
             assert self._engine is not None
-            request_id, job_ids = self._engine.enqueue(
-                request, targets, count=count, prompt_version_id=prompt_version_id
+            queued = queue_request(
+                self._engine,
+                request,
+                targets,
+                count=count,
+                prompt_version_id=prompt_version_id,
+                prompt_text=prompt_text,
+                negative=request.negative,
+                allow_unpriced=allow_unpriced,
             )
-            self._start(job_ids)
-            return request_id, job_ids
+            self._start(queued.job_ids)
+            return queued.request_id, list(queued.job_ids)
 
         return asyncio.run_coroutine_threadsafe(go(), self._loop)
 

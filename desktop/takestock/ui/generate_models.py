@@ -79,8 +79,8 @@ def cost_text(line: TargetLine) -> str:
     estimate = line.check.estimate
     if estimate is None or line.problem is not None:
         return "—"
-    if not line.check.priced:
-        return _tr("not priced")
+    if estimate.amount is None:
+        return _tr("unknown %1").replace("%1", estimate.unit)  # never shown as free
     total = line.total or 0.0
     if line.count == 1:
         return f"{_g(estimate.amount)} {estimate.unit}"
@@ -94,8 +94,12 @@ def funding_text(line: TargetLine) -> str:
     option = line.option
     if option.account is None:
         return _tr("API key (no balance tracked)")
-    if option.manual and not line.check.priced:
-        return _tr("on the site: record what it charged")
+    estimate = line.check.estimate
+    if estimate is not None and estimate.amount is None:
+        reason = estimate.reason or _tr("the price is not known")
+        if option.manual:
+            return _tr("on the site: say what it charged (%1)").replace("%1", reason)
+        return reason
     funding = line.funding
     if funding is None:
         return ""
@@ -113,11 +117,9 @@ def _after_text(funding: Funding | None) -> str:
         return ""
     unit = funding.account.unit
     if funding.problem is not None:
+        # Takes stop at the first that does not fit: what is left after the ones that do.
         return (
-            _tr("%1 %2 — short by %3")
-            .replace("%1", _g(funding.after))
-            .replace("%2", unit)
-            .replace("%3", _g(funding.short_by))
+            _tr("%1 %2 — not every take fits").replace("%1", _g(funding.after)).replace("%2", unit)
         )
     return f"{_g(funding.after)} {unit}"
 

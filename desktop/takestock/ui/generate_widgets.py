@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QImageReader, QPi
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -225,11 +226,12 @@ class FileOfferDialog(QDialog):
         attach_button, import_button, ignore_button: the three answers.
 
     Signals:
-        attach(int, object): attach the file (a Path) to this job id.
+        attach(int, object, object): attach the file (a Path) to this job id, with what
+            the site charged (a float, or None to keep the estimate).
         import_file(object): import the file (a Path) as a new take.
     """
 
-    attach = Signal(int, object)
+    attach = Signal(int, object, object)
     import_file = Signal(object)
 
     def __init__(self, waiting: Callable[[], Sequence[WaitingJob]], parent: QWidget) -> None:
@@ -238,9 +240,17 @@ class FileOfferDialog(QDialog):
         self.setModal(False)
         self._waiting = waiting
         self._files: list[Path] = []
+        self._estimates: dict[int, dict[str, Any]] = {}  # waiting jobs' estimates, by id
         self.file_label = QLabel()
         self.file_label.setWordWrap(True)
         self.jobs = QComboBox()
+        # What the site charged: it confirms or corrects the estimate (and where the
+        # site's price is unknown, it is asked for once and remembered for the model).
+        self.charged = QDoubleSpinBox()
+        self.charged.setRange(-1, 1_000_000)
+        self.charged.setDecimals(2)
+        self.charged.setSpecialValueText(_tr("as estimated"))
+        self.charged_label = QLabel(_tr("The site charged"))
         self.attach_button = QPushButton(_tr("Attach to this job"))
         self.attach_button.setDefault(True)
         self.import_button = QPushButton(_tr("Import as a new take"))
@@ -253,8 +263,13 @@ class FileOfferDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.file_label)
         layout.addWidget(self.jobs)
+        charged_row = QHBoxLayout()
+        charged_row.addWidget(self.charged_label)
+        charged_row.addWidget(self.charged, 1)
+        layout.addLayout(charged_row)
         layout.addLayout(buttons)
         self.attach_button.clicked.connect(self._attach)
+        self.jobs.currentIndexChanged.connect(self._job_picked)
         self.import_button.clicked.connect(self._import)
         self.ignore_button.clicked.connect(self._next)
 
@@ -288,6 +303,7 @@ class FileOfferDialog(QDialog):
             .replace("%3", html.escape(str(path.parent)))
         )
         self.jobs.clear()
+        self._estimates = {}
         for waiting in self._waiting():
             job = waiting.job
             words = first_words(waiting.prompt, 50) or _tr("(no prompt)")
@@ -299,19 +315,38 @@ class FileOfferDialog(QDialog):
                 .replace("%4", words)
             )
             self.jobs.addItem(label, job.id)
+            self._estimates[job.id] = dict(job.estimate or {})
         has_jobs = self.jobs.count() > 0
         self.jobs.setEnabled(has_jobs)
         self.attach_button.setEnabled(has_jobs)
         if not has_jobs:
             self.jobs.addItem(_tr("no job is waiting for a file"))
+        self._job_picked()
         self.show()
         self.raise_()
+
+    def _job_picked(self) -> None:
+        """The charge field follows the job: "as estimated" where a price is known; a
+        figure to type where the site's price is unknown."""
+        estimate = self._estimates.get(self.jobs.currentData()) or {}
+        unit = str(estimate.get("unit") or "")
+        self.charged.setSuffix(f" {unit}" if unit else "")
+        known = estimate.get("amount") is not None
+        self.charged.setMinimum(-1 if known else 0)
+        self.charged.setValue(-1 if known else 0)
+        self.charged_label.setText(
+            _tr("The site charged") if known else _tr("The site charged (its price is unknown)")
+        )
+
+    def charged_value(self) -> float | None:
+        value = self.charged.value()
+        return None if value < 0 else value
 
     def _attach(self) -> None:
         path = self.current_file()
         job_id = self.jobs.currentData()
         if path is not None and job_id is not None:
-            self.attach.emit(int(job_id), path)
+            self.attach.emit(int(job_id), path, self.charged_value())
         self._next()
 
     def _import(self) -> None:

@@ -72,9 +72,9 @@ def cost_text(job: Job) -> str:
         return f"{_amount(job.cost_actual)} {unit}".strip()
     if not estimate:
         return ""
-    amount = float(estimate.get("amount", 0))
-    if amount == 0 and job.manual:
-        return _tr("not priced")
+    if estimate.get("amount") is None:
+        return _tr("price unknown")  # never shown as free
+    amount = float(estimate["amount"])
     return f"≈ {_amount(amount)} {unit}".strip()
 
 

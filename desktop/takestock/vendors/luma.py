@@ -118,7 +118,7 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.pricing import request_facts
+from takestock.core.pricing import request_facts, rule_for, unknown_reason
 from takestock.core.validation import validate_common
 from takestock.core.vendor import (
     Balance,
@@ -249,11 +249,11 @@ class LumaAdapter(BaseAdapter):
         facts = request_facts(request, model)
         facts["hdr"] = _flag(request, "hdr")
         facts["exr"] = _flag(request, "exr_export")
-        rule = next(
-            (r for r in model.price if all(facts.get(k) == v for k, v in r.match.items())),
-            None,
-        )
-        amount = 0.0 if rule is None else rule.per_take + rule.per_second * facts["duration_s"]
+        rule = rule_for(model, facts)
+        if rule is None:
+            reason = unknown_reason(model, self.vendor, facts)
+            return Estimate.unknown(self.vendor.unit, reason, self.vendor.currency)
+        amount = rule.per_take + rule.per_second * facts["duration_s"]
         per_unit = self.vendor.money_per_unit
         return Estimate(
             amount=round(amount, 4),

@@ -363,7 +363,9 @@ class SandboxAdapter(BaseAdapter):
             "height_px": model.resolutions[facts["resolution"]],
             "seed": request.seed if request.seed is not None else seed_for(client_request_id),
         }
-        cost = self.estimate(request, model).amount
+        # The sandbox charges its catalog price; a model a user added without one (to try
+        # the unknown-price path) costs nothing here.
+        cost = self.estimate(request, model).amount or 0.0
         task_id = await asyncio.to_thread(
             self.service.create, client_request_id, model.id, request.to_json(), cost, render
         )

@@ -310,6 +310,8 @@ class ViduAdapter(BaseAdapter):
             if default is not None:
                 request = dataclasses.replace(request, resolution=default)
         base = estimate_from_catalog(request, model, self.vendor)
+        if base.amount is None:
+            return base
         amount = base.amount
         if request.extra.get("off_peak"):
             amount *= float(self.vendor.extra.get("off_peak_factor", 1.0))

@@ -4,14 +4,12 @@ spending over time, and reconciliation with the balance the vendor shows."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import time
-import zoneinfo
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -23,14 +21,12 @@ from PySide6.QtCharts import (
 )
 from PySide6.QtCore import (
     QDate,
-    QDateTime,
     QLocale,
     QMargins,
     QObject,
     QRectF,
     QSize,
     Qt,
-    QTime,
     QTimer,
     Signal,
 )
@@ -45,44 +41,47 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QComboBox,
-    QCompleter,
-    QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
-    QTimeEdit,
     QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-from takestock.core import credits, planner
+from takestock.core import budgets, credits, planner
 from takestock.core.credits import Account, account_rules, add_account, close_account, set_rule
 from takestock.core.errors import InvalidInput, TakestockError
-from takestock.core.grants import GrantRule, materialise
+from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
 from takestock.core.planner import ResetSuggestion
+from takestock.core.prompts import list_tags
 from takestock.core.spending import (
     VendorSpend,
     daily_spend,
+    last_observations,
     spend_summary,
     window_start,
 )
 from takestock.core.store import Store
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.credits_dialogs import (
+    AddAccountDialog,
+    AdjustDialog,
+    BudgetDialog,
+    CloseAccountDialog,
+    FormDialog,
+    ObserveDialog,
+    RuleDialog,
+)
 from takestock.ui.credits_models import (
     URGENT_HOURS,
     AccountsModel,
@@ -95,14 +94,9 @@ from takestock.ui.screens.queue import table_view
 from takestock.wiring import Services
 
 __all__ = [
-    "AddAccountDialog",
-    "AdjustDialog",
-    "CloseAccountDialog",
     "CreditsScreen",
     "ExpiryTimeline",
     "FormDialog",
-    "ObserveDialog",
-    "RuleDialog",
     "SpendChart",
     "TimelineItem",
     "deliver",
@@ -110,17 +104,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Zones offered first for resets; every other zone can be typed or picked below them.
-COMMON_ZONES = (
-    "UTC",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Asia/Singapore",
-    "America/Los_Angeles",
-    "America/New_York",
-    "Europe/London",
-    "Europe/Berlin",
-)
 SPEND_DAYS = 30
 REFRESH_DEBOUNCE_MS = 300
 
@@ -138,37 +121,9 @@ def deliver(future: Future[T], context: QObject, slot: Callable[[Future[T]], Non
     future.add_done_callback(done)
 
 
-@functools.cache
-def _zones() -> tuple[str, ...]:
-    rest = sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
-    return (*COMMON_ZONES, *rest)
-
-
-def _zone_box(current: str | None, blank: str) -> QComboBox:
-    """An editable combo of time zones; the first entry (empty) means ``blank``."""
-    box = QComboBox()
-    box.setEditable(True)
-    box.addItem("")
-    box.addItems(list(_zones()))
-    box.setItemData(0, blank, Qt.ItemDataRole.ToolTipRole)
-    _line(box).setPlaceholderText(blank)
-    completer = QCompleter(list(_zones()), box)
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    box.setCompleter(completer)
-    box.setCurrentText(current or "")
-    return box
-
-
 def _day_text(day: dt.date, pattern: str) -> str:
     """A date in the user's language, e.g. "Thu 26" for ``ddd d``."""
     return QLocale().toString(QDate(day.year, day.month, day.day), pattern)
-
-
-def _line(box: QComboBox) -> QLineEdit:
-    edit = box.lineEdit()
-    assert edit is not None, "an editable combo box"
-    return edit
 
 
 def _fit_rows(view: QTableView, rows: int, least: int = 3, most: int = 8) -> None:
@@ -178,375 +133,6 @@ def _fit_rows(view: QTableView, rows: int, least: int = 3, most: int = 8) -> Non
     frame = 2 * view.frameWidth()
     header = view.horizontalHeader().sizeHint().height()
     view.setFixedHeight(header + shown * row_height + frame + 2)
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
-    label.hide()
-    return label
-
-
-class FormDialog(QDialog):
-    """A form with OK/Cancel whose OK asks the screen first.
-
-    OK emits ``submitted``; the screen does the work and closes the dialog with
-    ``accept()``, or leaves it open with ``show_error()``.
-
-    Signals:
-        submitted(): OK was pressed.
-    """
-
-    submitted = Signal()
-
-    def __init__(self, title: str, parent: QWidget | None, ok_text: str | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        if ok_text:
-            self.ok_button.setText(ok_text)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-
-    def _submit(self) -> None:
-        self.error.hide()
-        self.submitted.emit()
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
-
-
-class AddAccountDialog(FormDialog):
-    """A vendor (from the catalog and the shipped plan books), name, kind, plan, zone."""
-
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Add an account"), parent, self.tr("Add"))
-        self._services = services
-        self.vendor = QComboBox()
-        for vendor_id, name in self._vendors():
-            self.vendor.addItem(name, vendor_id)
-        self.name = QLineEdit()
-        self.name.setPlaceholderText(self.tr("e.g. main, work, cn-site"))
-        self.kind = QComboBox()
-        self.kind.addItem(self.tr("API (a developer key)"), "api")
-        self.kind.addItem(self.tr("Web or app membership"), "web")
-        self.plan = QComboBox()
-        self.timezone = _zone_box(None, self.tr("the vendor's zone, where known"))
-        self.region = QComboBox()
-        self.about = QLabel()
-        self.about.setWordWrap(True)
-        self.about.setStyleSheet("color: palette(mid);")
-        self.form.addRow(self.tr("Vendor"), self.vendor)
-        self.form.addRow(self.tr("Name"), self.name)
-        self.form.addRow(self.tr("Kind"), self.kind)
-        self.form.addRow(self.tr("Plan"), self.plan)
-        self.form.addRow(self.tr("Time zone of resets"), self.timezone)
-        self.form.addRow(self.tr("Region"), self.region)
-        layout = self.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(1, self.about)
-        self.setMinimumWidth(520)
-        self.vendor.currentIndexChanged.connect(self._update_choices)
-        self.kind.currentIndexChanged.connect(self._update_choices)
-        self._update_choices()
-
-    def _vendors(self) -> list[tuple[str, str]]:
-        names = {v.id: v.name for v in self._services.catalog}
-        for book in self._services.plan_books.values():
-            names.setdefault(book.vendor, book.name)
-        return sorted(((vid, f"{name} ({vid})") for vid, name in names.items()), key=str)
-
-    def select(self, vendor: str, kind: str) -> None:
-        self.vendor.setCurrentIndex(self.vendor.findData(vendor))
-        self.kind.setCurrentIndex(self.kind.findData(kind))
-
-    def _update_choices(self) -> None:
-        vendor, kind = self.vendor.currentData(), self.kind.currentData()
-        book = self._services.plan_books.get(f"{vendor}/{kind}")
-        self.plan.clear()
-        self.plan.addItem(self.tr("no plan (I'll state the rules)"), None)
-        if book is not None:
-            for plan_id, plan in book.plans.items():
-                self.plan.addItem(plan.label, plan_id)
-            self.plan.setCurrentIndex(1 if book.plans else 0)
-            self.about.setText(
-                self.tr("Plans as of %1 — %2").replace("%1", book.as_of).replace("%2", book.source)
-            )
-        else:
-            self.about.setText(
-                self.tr(
-                    "No plans shipped for this vendor and kind: add the account without a "
-                    "plan, then state its rules or top it up."
-                )
-            )
-        spec = self._services.catalog.vendors.get(vendor)
-        self.region.clear()
-        for region in spec.base_urls if spec else ("default",):
-            self.region.addItem(region)
-        _line(self.timezone).setPlaceholderText(
-            book.timezone
-            if book and book.timezone
-            else self.tr("not published: say it, or let Takestock learn it")
-        )
-
-    def values(self) -> dict[str, Any]:
-        return {
-            "vendor": self.vendor.currentData(),
-            "name": self.name.text().strip(),
-            "kind": self.kind.currentData(),
-            "plan": self.plan.currentData(),
-            "timezone": self.timezone.currentText().strip() or None,
-            "region": self.region.currentText() or "default",
-        }
-
-
-class AdjustDialog(FormDialog):
-    """A top-up (positive, a new bucket that may expire) or a correction (negative)."""
-
-    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
-        super().__init__(
-            self.tr("Top up or adjust %1").replace("%1", f"{account.vendor} / {account.name}"),
-            parent,
-        )
-        self.amount = QDoubleSpinBox()
-        self.amount.setRange(-10_000_000, 10_000_000)
-        self.amount.setDecimals(2)
-        self.amount.setSuffix(f" {account.unit}")
-        self.reason = QLineEdit()
-        self.reason.setPlaceholderText(
-            self.tr("e.g. bought a 1,000-credit pack (it stays in the ledger)")
-        )
-        self.kind = QComboBox()
-        for kind, label in (
-            ("top_up", self.tr("top-up (bought)")),
-            ("promo", self.tr("promo")),
-            ("bonus", self.tr("bonus")),
-        ):
-            self.kind.addItem(label, kind)
-        self.expires = QCheckBox(self.tr("Expires"))
-        self.expires_at = QDateTimeEdit(QDateTime.currentDateTime().addDays(30))
-        self.expires_at.setCalendarPopup(True)
-        self.expires_at.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.expires_at.setEnabled(False)
-        expiry = QHBoxLayout()
-        expiry.addWidget(self.expires)
-        expiry.addWidget(self.expires_at, 1)
-        self.form.addRow(self.tr("Amount (negative corrects)"), self.amount)
-        self.form.addRow(self.tr("Reason"), self.reason)
-        self.form.addRow(self.tr("Kind"), self.kind)
-        self.form.addRow(self.tr("Expiry"), expiry)
-        self.setMinimumWidth(440)
-        self.expires.toggled.connect(self.expires_at.setEnabled)
-        self.amount.valueChanged.connect(self._update)
-
-    def _update(self) -> None:
-        grant = self.amount.value() > 0
-        self.kind.setEnabled(grant)
-        self.expires.setEnabled(grant)
-        self.expires_at.setEnabled(grant and self.expires.isChecked())
-
-    def values(self) -> dict[str, Any]:
-        expires = self.expires.isChecked() and self.amount.value() > 0
-        return {
-            "amount": self.amount.value(),
-            "reason": self.reason.text().strip(),
-            "kind": self.kind.currentData(),
-            "expires_at": float(self.expires_at.dateTime().toSecsSinceEpoch()) if expires else None,
-        }
-
-
-class RuleDialog(FormDialog):
-    """A grant rule: how many free points a day (or a month), when they reset, where."""
-
-    PERIODS = ("daily", "monthly", "once")
-    KINDS = ("daily_free", "monthly", "promo", "bonus", "one_time")
-
-    def __init__(
-        self, account: Account, rules: Sequence[GrantRule], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(
-            self.tr("State a rule for %1").replace("%1", f"{account.vendor} / {account.name}"),
-            parent,
-            self.tr("Save rule"),
-        )
-        self._rules = {r.key: r for r in rules}
-        self.key = QComboBox()
-        self.key.setEditable(True)
-        self.key.addItems(sorted({"daily", *self._rules}))
-        self.kind = QComboBox()
-        self.kind.addItems(list(self.KINDS))
-        self.amount = QDoubleSpinBox()
-        self.amount.setRange(0, 10_000_000)
-        self.amount.setDecimals(2)
-        self.amount.setSuffix(f" {account.unit}")
-        self.period = QComboBox()
-        self.period.addItems(list(self.PERIODS))
-        self.reset = QTimeEdit(QTime(0, 0))
-        self.reset.setDisplayFormat("HH:mm")
-        self.timezone = _zone_box(account.timezone, self.tr("required for daily and monthly"))
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.form.addRow(self.tr("Rule"), self.key)
-        self.form.addRow(self.tr("Kind"), self.kind)
-        self.form.addRow(self.tr("Amount each period"), self.amount)
-        self.form.addRow(self.tr("Period"), self.period)
-        self.form.addRow(self.tr("Resets at"), self.reset)
-        self.form.addRow(self.tr("In time zone"), self.timezone)
-        self.form.addRow(self.note)
-        self.setMinimumWidth(440)
-        self.key.currentTextChanged.connect(self._fill)
-        self._fill(self.key.currentText())
-
-    def _fill(self, key: str) -> None:
-        rule = self._rules.get(key)
-        if rule is None:
-            self.note.setText(self.tr("A new rule."))
-            return
-        self.kind.setCurrentText(rule.kind)
-        self.amount.setValue(rule.amount or 0)
-        self.period.setCurrentText(rule.period)
-        hour, _, minute = rule.reset_time.partition(":")
-        self.reset.setTime(QTime(int(hour), int(minute)))
-        self.timezone.setCurrentText(rule.timezone or "")
-        source = rule.source or self.tr("unknown")
-        missing = "" if rule.ready else self.tr(" It lacks figures, so grants nothing yet.")
-        self.note.setText(self.tr("Now from: %1.").replace("%1", source) + missing)
-
-    def values(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "key": self.key.currentText().strip(),
-            "kind": self.kind.currentText(),
-            "amount": self.amount.value(),
-            "period": self.period.currentText(),
-            "reset_time": self.reset.time().toString("HH:mm"),
-        }
-        zone = self.timezone.currentText().strip()
-        if zone:
-            fields["timezone"] = zone
-        return fields
-
-
-class ObserveDialog(FormDialog):
-    """Type the balance the vendor shows; see the drift and, where balances jump at one
-    hour, a reset time to apply (only on the user's click).
-
-    Signals:
-        apply_requested(object): the ResetSuggestion to set as the daily rule's reset.
-    """
-
-    apply_requested = Signal(object)
-
-    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
-        super().__init__(
-            self.tr("What %1 shows").replace("%1", f"{account.vendor} / {account.name}"),
-            parent,
-            self.tr("Record"),
-        )
-        self._unit = account.unit
-        self._suggestion: ResetSuggestion | None = None
-        self.amount = QDoubleSpinBox()
-        self.amount.setRange(-10_000_000, 10_000_000)
-        self.amount.setDecimals(2)
-        self.amount.setSuffix(f" {account.unit}")
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
-        self.suggestion = QLabel()
-        self.suggestion.setWordWrap(True)
-        self.apply_button = QPushButton(self.tr("Apply this reset"))
-        self.form.addRow(self.tr("Balance the vendor shows"), self.amount)
-        apply_row = QHBoxLayout()
-        apply_row.addStretch(1)
-        apply_row.addWidget(self.apply_button)
-        layout = self.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(1, self.outcome)
-        layout.insertWidget(2, self.suggestion)
-        layout.insertLayout(3, apply_row)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Close"))
-        self.suggestion.hide()
-        self.apply_button.hide()
-        self.setMinimumWidth(460)
-        self.apply_button.clicked.connect(self._apply)
-
-    def value(self) -> float:
-        return self.amount.value()
-
-    def show_result(
-        self, observed: float, drift: float, suggestion: ResetSuggestion | None
-    ) -> None:
-        computed = observed - drift
-        if abs(drift) < 1e-6:
-            text = self.tr("Recorded %1 %2: Takestock agrees.")
-        else:
-            text = self.tr("Recorded %1 %2; Takestock computed %3: drift %4.")
-        self.outcome.setText(
-            text.replace("%1", amount_text(observed))
-            .replace("%2", self._unit)
-            .replace("%3", amount_text(computed))
-            .replace("%4", ("+" if drift > 0 else "−") + amount_text(abs(drift)))
-        )
-        self._suggestion = suggestion
-        self.suggestion.setVisible(suggestion is not None)
-        self.apply_button.setVisible(suggestion is not None)
-        self.apply_button.setEnabled(True)
-        if suggestion is not None:
-            self.suggestion.setText(
-                self.tr(
-                    "Balances jumped around %1 %2 (%3 times): that looks like the daily "
-                    "reset. Apply it to the daily rule?"
-                )
-                .replace("%1", suggestion.reset_time)
-                .replace("%2", suggestion.timezone)
-                .replace("%3", str(suggestion.evidence))
-            )
-        self.adjustSize()
-
-    def show_applied(self) -> None:
-        self.apply_button.setEnabled(False)
-        self.suggestion.setText(self.suggestion.text() + " " + self.tr("Applied."))
-
-    def _apply(self) -> None:
-        if self._suggestion is not None:
-            self.apply_requested.emit(self._suggestion)
-
-
-class CloseAccountDialog(FormDialog):
-    """Close an account: its history stays, new jobs on it are refused."""
-
-    def __init__(self, account: Account, parent: QWidget | None = None) -> None:
-        super().__init__(
-            self.tr("Close %1").replace("%1", f"{account.vendor} / {account.name}"),
-            parent,
-            self.tr("Close account"),
-        )
-        self.reason = QLineEdit()
-        self.reason.setPlaceholderText(self.tr("e.g. cancelled the plan; the vendor shut down"))
-        explain = QLabel(
-            self.tr(
-                "Its history and takes stay; new jobs on it are refused. This cannot be undone."
-            )
-        )
-        explain.setWordWrap(True)
-        self.form.addRow(explain)
-        self.form.addRow(self.tr("Reason"), self.reason)
-        self.setMinimumWidth(420)
-
-    def values(self) -> dict[str, Any]:
-        return {"reason": self.reason.text().strip() or "closed"}
-
-
-# ----------------------------------------------------------------- the timeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -930,6 +516,11 @@ class CreditsScreen(QWidget):
         self.rule_button = QPushButton(self.tr("State a rule…"))
         self.observe_button = QPushButton(self.tr("Record what the vendor shows…"))
         self.reconcile_button = QPushButton(self.tr("Reconcile"))
+        self.adopt_button = QPushButton(self.tr("Adopt the vendor's balance"))
+        self.adopt_button.setToolTip(
+            self.tr("Write the adjustment that makes the ledger equal the vendor's last figure")
+        )
+        self.budget_button = QPushButton(self.tr("Budget…"))
         self.close_button = QPushButton(self.tr("Close account…"))
         actions = QHBoxLayout()
         for button in (
@@ -938,6 +529,8 @@ class CreditsScreen(QWidget):
             self.rule_button,
             self.observe_button,
             self.reconcile_button,
+            self.adopt_button,
+            self.budget_button,
         ):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -1014,7 +607,9 @@ class CreditsScreen(QWidget):
         self.adjust_button.clicked.connect(self._adjust)
         self.rule_button.clicked.connect(self._state_rule)
         self.observe_button.clicked.connect(self._observe)
-        self.reconcile_button.clicked.connect(self.reconcile)
+        self.reconcile_button.clicked.connect(lambda: self.reconcile())
+        self.adopt_button.clicked.connect(self.adopt)
+        self.budget_button.clicked.connect(self._budget)
         self.close_button.clicked.connect(self._close_account)
         self.accounts_view.selectionModel().currentRowChanged.connect(self._show_account)
         self._bridge.job_changed.connect(self._on_job_changed)
@@ -1110,8 +705,24 @@ class CreditsScreen(QWidget):
     def _update_buttons(self) -> None:
         account = self.selected_account()
         open_account = account is not None and account.closed_at is None
-        for button in (self.adjust_button, self.rule_button, self.observe_button):
+        for button in (
+            self.adjust_button,
+            self.rule_button,
+            self.observe_button,
+            self.budget_button,
+        ):
             button.setEnabled(open_account)
+        seen = (
+            last_observations(self._services.store, [account.id]).get(account.id)
+            if account is not None
+            else None
+        )
+        self.adopt_button.setEnabled(
+            account is not None
+            and open_account
+            and seen is not None
+            and abs(seen.observed - self._ledger_total(account)) > 1e-6
+        )
         self.close_button.setEnabled(open_account)
         can_reconcile = (
             account is not None
@@ -1179,10 +790,16 @@ class CreditsScreen(QWidget):
             if v["kind"] == "api" or v["region"] != "default":
                 # An API account needs a vendor Takestock speaks, in a region it has.
                 self._services.catalog.vendor(v["vendor"]).base_url(v["region"])
+            vendor = self._services.catalog.vendors.get(v["vendor"])
+            if vendor is not None and v["kind"] == "api":
+                # Without a plan book the account counts in the catalog's unit.
+                v |= {"unit": vendor.unit, "money_per_unit": vendor.money_per_unit}
             account = add_account(store, self._services.plan_books, **v)
         except TakestockError as exc:
             dialog.show_error(exc.message)
             return
+        if vendor is not None and vendor.sandbox and account.kind == "api":
+            self.reconcile(account, adopt=True)  # it starts from the sandbox's balance
         text = self.tr("Added %1 account %2 (%3).").replace("%1", account.vendor)
         text = text.replace("%2", repr(account.name)).replace("%3", account.kind)
         missing = [r.key for r in account_rules(store, account.id) if not r.ready]
@@ -1314,9 +931,10 @@ class CreditsScreen(QWidget):
             .replace("%5", ("+" if drift >= 0 else "−") + amount_text(abs(drift)))
         )
 
-    def reconcile(self) -> None:
-        """Ask the vendor's balance API off the UI thread; show observed and drift."""
-        account = self.selected_account()
+    def reconcile(self, account: Account | None = None, *, adopt: bool = False) -> None:
+        """Ask the vendor's balance API off the UI thread; show observed and drift
+        (``adopt``: and make the ledger equal it)."""
+        account = account or self.selected_account()
         if account is None or account.id in self._reconciling:
             return
         self._reconciling.add(account.id)
@@ -1325,9 +943,11 @@ class CreditsScreen(QWidget):
         self._say(asking.replace("%1", account.vendor).replace("%2", account.name))
         account_id = account.id
         future = self._bridge.run(lambda engine: engine.reconcile(account_id))
-        deliver(future, self, lambda f: self._reconciled(account, f))
+        deliver(future, self, lambda f: self._reconciled(account, f, adopt))
 
-    def _reconciled(self, account: Account, future: Future[tuple[float, float] | None]) -> None:
+    def _reconciled(
+        self, account: Account, future: Future[tuple[float, float] | None], adopt: bool = False
+    ) -> None:
         self._reconciling.discard(account.id)
         try:
             result = future.result()
@@ -1348,8 +968,81 @@ class CreditsScreen(QWidget):
         else:
             observed, drift = result
             self._say(self._drift_text(account, observed, drift))
+            if adopt and drift:
+                self.adopt(account)
+                return
         self.refresh()
         self.changed.emit()
+
+    def _ledger_total(self, account: Account) -> float:
+        now = time.time()
+        buckets = credits.balances(self._services.store, now, account_ids=[account.id])
+        return credits.total(buckets.get(account.id, []))
+
+    def adopt(self, account: Account | None = None) -> None:
+        """Make the ledger equal the vendor's last figure (typed or from its API)."""
+        account = account or self.selected_account()
+        if account is None:
+            return
+        store = self._services.store
+        seen = last_observations(store, [account.id]).get(account.id)
+        if seen is None:
+            self._say(self.tr("Record what the vendor shows first, or reconcile."))
+            return
+        try:
+            moved = credits.adopt(store, account.id, seen.observed, source=seen.source)
+        except TakestockError as exc:
+            self._say(f"{exc.title}: {exc.message}")
+            return
+        self._say(
+            self.tr("%1 now shows %2 %3, as the vendor does (adjusted by %4).")
+            .replace("%1", f"{account.vendor} / {account.name}")
+            .replace("%2", amount_text(seen.observed))
+            .replace("%3", account.unit)
+            .replace("%4", ("+" if moved >= 0 else "−") + amount_text(abs(moved)))
+        )
+        self.refresh()
+        self.changed.emit()
+
+    def _budget(self) -> None:
+        account = self.selected_account()
+        if account is None:
+            return
+        dialog = BudgetDialog(account, list_tags(self._services.store), self)
+        self._open(dialog, lambda: self._budget_submitted(dialog, account))
+
+    def _budget_submitted(self, dialog: BudgetDialog, account: Account) -> None:
+        v = dialog.values()
+        try:
+            if v["tag"] is None:
+                budgets.set_budget(
+                    self._services.store, account_id=account.id, period=v["period"], cap=v["cap"]
+                )
+            else:
+                budgets.set_budget(
+                    self._services.store,
+                    tag=v["tag"],
+                    period=v["period"],
+                    cap=v["cap"],
+                    unit=v["unit"],
+                )
+        except TakestockError as exc:
+            dialog.show_error(exc.message)
+            return
+        scope = v["tag"] and self.tr("tag %1").replace("%1", repr(v["tag"]))
+        scope = scope or f"{account.vendor} / {account.name}"
+        text = (
+            self.tr("%1: no %2 budget.")
+            if v["cap"] is None
+            else self.tr("%1: at most %3 %4 per %2; checked before anything is sent.")
+        )
+        self._done(
+            dialog,
+            text.replace("%1", scope)
+            .replace("%2", v["period"])
+            .replace("%3", amount_text(v["cap"] or 0))
+            .replace("%4", v["unit"] if v["tag"] else account.unit),
+        )
 
     def _close_account(self) -> None:
         account = self.selected_account()

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -53,11 +54,11 @@ from takestock.core import estimates
 from takestock.core.credits import list_accounts
 from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.estimates import CheckKey, ImageReport, ModelCheck, TargetOption
+from takestock.core.generate import UnpricedTakes, attach_file_async
 from takestock.core.grants import materialise
 from takestock.core.jobs import Target, get_jobs
 from takestock.core.prompts import (
     PromptVersion,
-    find_or_create_adhoc,
     get_prompt,
     get_version,
     render,
@@ -335,21 +336,20 @@ class TargetPicker(QWidget):
             self.summary.setText(self.tr("Tick at least one model to generate."))
             return
         totals: dict[str, float] = {}
+        unknown = 0
         short: list[str] = []
         for target in chosen:
             line = self.model.line(target)
             if line is None or line.check.estimate is None:
                 continue
             unit = line.check.estimate.unit
-            totals[unit] = totals.get(unit, 0.0) + (line.total or 0.0)
+            if line.total is None:
+                unknown += line.count  # an unknown price is not added as zero
+            else:
+                totals[unit] = totals.get(unit, 0.0) + line.total
             funding = line.funding
             if funding is not None and funding.tracked and funding.problem:
-                short.append(
-                    self.tr("%1 would be short by %2 %3")
-                    .replace("%1", funding.account.name)
-                    .replace("%2", f"{funding.short_by:g}")
-                    .replace("%3", funding.account.unit)
-                )
+                short.append(funding.problem)  # which takes no longer fit, and why
         cost = " + ".join(f"{amount:g} {unit}" for unit, amount in totals.items())
         parts = [
             self.tr("%n target(s)", "", len(chosen)),
@@ -357,6 +357,8 @@ class TargetPicker(QWidget):
         ]
         if cost:
             parts.append(cost)
+        if unknown:
+            parts.append(self.tr("%n take(s) at an unknown price", "", unknown))
         text = " · ".join(parts)
         refused = len(ticked) - len(chosen)
         if refused:
@@ -434,6 +436,7 @@ class GenerateScreen(QWidget):
         self._watcher: WatchFolder | None = None
         self._reports: dict[str, LatestWorker[ImageReport]] = {}
         self.offer: FileOfferDialog | None = None
+        self.unpriced_box: QMessageBox | None = None  # open while the user decides
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.watch_timer = QTimer(self, interval=WATCH_INTERVAL_MS)
         self._build()
@@ -690,7 +693,7 @@ class GenerateScreen(QWidget):
 
     # -------------------------------------------------------------- generate
 
-    def _generate(self) -> None:
+    def _generate(self, *, allow_unpriced: bool = False) -> None:
         targets = self.targets.selected()
         if not targets:
             self.message.setText(self.tr("Tick at least one target that can take this request."))
@@ -706,24 +709,29 @@ class GenerateScreen(QWidget):
         version = self._version
         if version is not None and (version.text, version.negative) == (text, request.negative):
             version_id = version.id
-        elif text:
-            try:
-                version_id = find_or_create_adhoc(self._services.store, text, request.negative).id
-            except TakestockError as exc:
-                self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
-                return
         self.generate_button.setEnabled(False)
         self.message.setText(self.tr("Sending…"))
-        future = self._send(request, targets, version_id)
+        # Typed words are filed in the library in the same transaction as the jobs.
+        future = self._send(request, targets, version_id, text or None, allow_unpriced)
         future.add_done_callback(
             lambda f: QTimer.singleShot(0, self, lambda: self._generated(f, request, targets))
         )
 
     def _send(
-        self, request: GenerationRequest, targets: list[Target], version_id: int | None
+        self,
+        request: GenerationRequest,
+        targets: list[Target],
+        version_id: int | None,
+        text: str | None = None,
+        allow_unpriced: bool = False,
     ) -> Future[tuple[int, list[int]]]:
         return self._bridge.generate(
-            request, targets, self.count.value(), prompt_version_id=version_id
+            request,
+            targets,
+            self.count.value(),
+            prompt_version_id=version_id,
+            prompt_text=text,
+            allow_unpriced=allow_unpriced,
         )
 
     def _generated(
@@ -735,6 +743,11 @@ class GenerateScreen(QWidget):
         self.generate_button.setEnabled(True)
         try:
             _, job_ids = future.result()
+        except UnpricedTakes as exc:
+            self.message.setText("")
+            if self._ask_unpriced(exc):
+                self._generate(allow_unpriced=True)
+            return
         except TakestockError as exc:
             self.message.setText(f"<b>{exc.title}</b>: {exc.message}")
             return
@@ -747,6 +760,32 @@ class GenerateScreen(QWidget):
         self.message.setText(text)
         self.targets.reprice()  # the holds changed the balances
         self.queued.emit(job_ids)
+
+    def _ask_unpriced(self, exc: UnpricedTakes) -> bool:
+        """Takes at an unknown price on an account that watches its spending: the user
+        decides (the command line's ``--allow-unpriced``)."""
+        lines = "\n".join(
+            f"• {p.vendor.name} {p.model.id} on {p.account_name}: "
+            f"{p.estimate.reason or self.tr('the price is not known')}"
+            for p in exc.targets
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Unknown price"),
+            self.tr(
+                "Takestock does not know what these takes cost, so nothing is held and the "
+                "balance and budget checks cannot protect them:\n\n%1\n\nGenerate anyway? "
+                "The charge is recorded when the vendor (or you) reports it."
+            ).replace("%1", lines),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.unpriced_box = box
+        try:
+            return box.exec() == QMessageBox.StandardButton.Yes
+        finally:
+            self.unpriced_box = None
 
     def _hand_to_sites(
         self, request: GenerationRequest, manual: list[Any], targets: list[Target]
@@ -818,9 +857,9 @@ class GenerateScreen(QWidget):
             self.offer.import_file.connect(self._import_offered)
         self.offer.offer(path)
 
-    def _attach_offered(self, job_id: int, path: Path) -> None:
+    def _attach_offered(self, job_id: int, path: Path, charged: float | None = None) -> None:
         self._engine_call(
-            lambda engine: engine.attach_async(job_id, path),
+            lambda engine: attach_file_async(engine, job_id, path, charged=charged),
             self.tr("%1 is attached to job %2: take %3 is in the Library.")
             .replace("%1", path.name)
             .replace("%2", str(job_id)),
