@@ -23,7 +23,7 @@ from takestock.core.secrets import SERVICE, CredentialStore, env_var, mask
 from tests.keyring_fixture import SecretServiceDaemon, use_keyring
 from tests.secrets_support import FailingKeyring, FakePlaintextKeyring, LockedKeyring, MemoryKeyring
 
-SECRET = "sk-tëst-ключ-✓-0123456789"
+SECRET = "sk-test_AbC~0123456789/+=-."  # every kind of character a vendor key holds
 OTHER = "sk-other-abcdef-9876543210"
 
 
@@ -53,6 +53,12 @@ def test_round_trip_on_secret_service(
         items = list(secret_service.collection(conn).search_items({"service": SERVICE}))
         assert [i.get_attributes()["username"] for i in items] == ["sandbox/default/api_key"]
         assert items[0].get_secret().decode() == SECRET
+
+    # A key no HTTP header can carry is refused, naming where, never echoing it.
+    with pytest.raises(InvalidInput, match="character 5 of the key") as refused:
+        store.set("sandbox", "api_key", "sk-tëst-ключ-0123456789")
+    assert "ключ" not in str(refused.value)
+    assert store.get("sandbox") == SECRET
 
     store.set("sandbox", "api_key", OTHER)  # replaces
     assert store.get("sandbox") == OTHER

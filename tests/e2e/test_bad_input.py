@@ -364,6 +364,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
     Image.new("RGB", (640, 480), (40, 90, 160)).save(image)
     assert main([*("generate", *BASE), "--duration", "1", "--resolution", "360p", "--wait"]) == 0
     assert main(["accounts", "add", "sandbox", "--name", "sb", "--kind", "api"]) == 0
+    # Two sandbox accounts now (the first generate made "default"): mark one, so a bad
+    # field is what each case is refused for, not the choice of account.
+    assert main(["accounts", "default", "sb", "--vendor", "sandbox"]) == 0
     files = bad_files(root / "bad")
     videos = bad_videos(root / "bad", files)
     yield {"home": home, "root": root, "files": files, "videos": videos, "image": image}

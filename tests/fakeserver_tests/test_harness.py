@@ -207,15 +207,16 @@ def test_delay_times_the_client_out_and_the_handler_still_runs(srv: FakeServer) 
 
 
 def test_delay_does_not_block_other_requests(srv: FakeServer, client: httpx.Client) -> None:
-    srv.script("GET", "/items/{id}", Fault.delay(0.5))
-    slow = threading.Thread(target=lambda: httpx.get(srv.url + "/items/1", timeout=5))
+    # The delayed answer is held far longer than any machine takes to answer /echo, so
+    # "answered while the other is still held" is behaviour, not a race against a clock.
+    srv.script("GET", "/items/{id}", Fault.delay(4.0))
+    slow = threading.Thread(target=lambda: httpx.get(srv.url + "/items/1", timeout=10))
     slow.start()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 5
     while srv.count("GET", "/items") == 0 and time.monotonic() < deadline:
         time.sleep(0.005)
-    started = time.monotonic()
     assert client.get("/echo").status_code == 200
-    assert time.monotonic() - started < 0.3
+    assert slow.is_alive(), "the delayed request is still held while /echo was answered"
     slow.join()
 
 
@@ -336,9 +337,11 @@ def test_stop_is_quick_and_frees_port_and_thread() -> None:
     idle = httpx.Client(base_url=server.url)  # an idle keep-alive connection as well
     idle.get("/blob")
 
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 1.0
+    # A request that waits forever must not hold up stop(): run it aside and see it end.
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(30)
+    assert not stopper.is_alive(), "stop() waited for a request that never ends"
     waiter.join(2)
     idle.close()
     assert isinstance(outcome[0], httpx.RemoteProtocolError)

@@ -28,6 +28,7 @@ from takestock.core.errors import InvalidInput, TakestockError
 from takestock.core.grants import GrantRule, materialise, rule_from_row, zone
 from takestock.core.pricing import price_rule
 from takestock.core.store import Store
+from takestock.core.validation import check_base_url
 
 __all__ = [
     "Account",
@@ -799,11 +800,8 @@ def set_base_url(store: Store, account_id: int, url: str | None) -> str | None:
     get_account(store, account_id)
     url = (url or "").strip().rstrip("/") or None
     if url is not None:
+        check_base_url(url, "base_url")  # also refuses a malformed host or port
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidInput(
-                "base_url", f"{url!r} is not an http(s) address, e.g. https://api.example.com"
-            )
         if parts.query or parts.fragment:
             raise InvalidInput("base_url", "holds a query or fragment; give the address alone")
     store.execute("UPDATE account SET base_url = ? WHERE id = ?", (url, account_id))

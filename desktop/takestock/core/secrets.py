@@ -207,6 +207,9 @@ class CredentialStore:
             raise InvalidInput(
                 "secret", "holds a line break or control character; paste the key alone"
             )
+        # Settings and `keys set` alike: a key no HTTP header can carry is refused here,
+        # not found out when a job's request cannot be encoded.
+        check_secret_text(secret, "secret")
         register_secret(secret)
         env_names = _env_names(vendor_id, [field], account)
         with self._lock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,13 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from takestock.core import budgets
-from takestock.core.credits import Account
+from takestock.core.catalog import Catalog
+from takestock.core.credits import Account, PlanBook
 from takestock.core.grants import GrantRule
 from takestock.core.planner import ResetSuggestion
 from takestock.ui.credits_models import (
     amount_text,
 )
-from takestock.wiring import Services
 
 __all__ = [
     "AddAccountDialog",
@@ -143,9 +143,15 @@ class FormDialog(QDialog):
 class AddAccountDialog(FormDialog):
     """A vendor (from the catalog and the shipped plan books), name, kind, plan, zone."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        plan_books: Mapping[str, PlanBook],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(self.tr("Add an account"), parent, self.tr("Add"))
-        self._services = services
+        self._catalog = catalog
+        self._plan_books = plan_books
         self.vendor = QComboBox()
         for vendor_id, name in self._vendors():
             self.vendor.addItem(name, vendor_id)
@@ -175,8 +181,8 @@ class AddAccountDialog(FormDialog):
         self._update_choices()
 
     def _vendors(self) -> list[tuple[str, str]]:
-        names = {v.id: v.name for v in self._services.catalog}
-        for book in self._services.plan_books.values():
+        names = {v.id: v.name for v in self._catalog}
+        for book in self._plan_books.values():
             names.setdefault(book.vendor, book.name)
         return sorted(((vid, f"{name} ({vid})") for vid, name in names.items()), key=str)
 
@@ -186,7 +192,7 @@ class AddAccountDialog(FormDialog):
 
     def _update_choices(self) -> None:
         vendor, kind = self.vendor.currentData(), self.kind.currentData()
-        book = self._services.plan_books.get(f"{vendor}/{kind}")
+        book = self._plan_books.get(f"{vendor}/{kind}")
         self.plan.clear()
         self.plan.addItem(self.tr("no plan (I'll state the rules)"), None)
         if book is not None:
@@ -203,7 +209,7 @@ class AddAccountDialog(FormDialog):
                     "plan, then state its rules or top it up."
                 )
             )
-        spec = self._services.catalog.vendors.get(vendor)
+        spec = self._catalog.vendors.get(vendor)
         self.region.clear()
         for region in spec.base_urls if spec else ("default",):
             self.region.addItem(region)

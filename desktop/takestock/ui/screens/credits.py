@@ -780,7 +780,7 @@ class CreditsScreen(QWidget):
     # --------------------------------------------------------------- actions
 
     def _add_account(self) -> None:
-        dialog = AddAccountDialog(self._services, self)
+        dialog = AddAccountDialog(self._services.catalog, self._services.plan_books, self)
         self._open(dialog, lambda: self._add_submitted(dialog))
 
     def _add_submitted(self, dialog: AddAccountDialog) -> None:
