@@ -57,10 +57,12 @@ def test_generate_watch_the_queue_and_rate_with_the_keyboard(window, qtbot):
     library.view.selectRow(0)
     qtbot.keyClick(library.view, Qt.Key.Key_P)
     qtbot.keyClick(library.view, Qt.Key.Key_4)
+    assert win.ops.wait()
     store, root = win._services.store, win._services.library.root
     take = get_take(store, root, library.model.take(0).id)
     assert (take.verdict, take.stars) == ("usable", 4)
     qtbot.keyClick(library.view, Qt.Key.Key_X)
+    assert win.ops.wait()
     assert get_take(store, root, take.id).verdict == "reject"
     _shot(win, "library")
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from takestock.core.jobs import JobEvent
     from takestock.ui.bridge import EngineBridge
+    from takestock.ui.ops import Changes, Ops
     from takestock.ui.tray import TrayNotifier
     from takestock.wiring import Services
 
@@ -43,6 +44,10 @@ SCREENS: list[tuple[str, str, str]] = [
     ("arena", "Arena", "takestock.ui.screens.arena:ArenaScreen"),
     ("settings", "Settings", "takestock.ui.screens.settings:SettingsScreen"),
 ]
+
+
+#: Screens built with the window's :class:`~takestock.ui.ops.Ops` (they listen to it).
+OPS_SCREENS = frozenset({"library"})
 
 
 def _screen_class(path: str) -> Callable[..., QWidget]:
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Takestock")
         self.screens: dict[str, QWidget] = {}
         self.bridge: EngineBridge | None = None
+        self.ops: Ops | None = None
         self.tray: TrayNotifier | None = None
         self._services: Services | None = None
         self._nav = QListWidget()
@@ -130,13 +136,18 @@ class MainWindow(QMainWindow):
 
     def _open(self, services: Services) -> None:
         from takestock.ui.bridge import EngineBridge
+        from takestock.ui.ops import Ops
 
         self._services = services
         self.bridge = EngineBridge(services, self)
+        self.ops = Ops(
+            services.open_store, catalog_overrides=services.paths.catalog_overrides, parent=self
+        )
         self._stack.removeWidget(self._opening)
         self._opening.deleteLater()
         for key, _, path in SCREENS:
-            screen = _screen_class(path)(services, self.bridge)
+            extra = {"ops": self.ops} if key in OPS_SCREENS else {}
+            screen = _screen_class(path)(services, self.bridge, **extra)
             self.screens[key] = screen
             self._stack.addWidget(screen)
         self.statusBar().showMessage(str(services.paths.root))
@@ -146,14 +157,20 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_screen()
         self.bridge.start()
+        self.ops.watch()
         self.ready.emit()
 
     def _connect_signals(self) -> None:
+        from takestock.ui.ops import Changes
+
         assert self.bridge is not None
+        assert self.ops is not None
         assert self.tray is not None
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
+        self.ops.changed.connect(self._on_changed)
+        self.ops.failed.connect(self._on_failed)
         self.tray.open_requested.connect(self._bring_to_front)
         queued = getattr(self.screens.get("generate"), "queued", None)
         if queued is not None:
@@ -169,6 +186,14 @@ class MainWindow(QMainWindow):
         compare = self.screens.get("compare")
         if wanted is not None and compare is not None:
             wanted.connect(lambda group: (compare.open_group(group), self.show_screen("compare")))
+        # Compare writes ratings and duels itself: every other screen hears of them at once.
+        if compare is not None:
+            compare.take_rated.connect(  # type: ignore[attr-defined]
+                lambda take_id: self.ops.publish(Changes.of_takes(take_id))
+            )
+            compare.duel_recorded.connect(  # type: ignore[attr-defined]
+                lambda _duel: self.ops.publish(Changes(takes=True))
+            )
         for index in range(min(9, self._nav.count())):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self._nav.setCurrentRow(i))
@@ -180,6 +205,13 @@ class MainWindow(QMainWindow):
 
     def current_screen(self) -> str:
         return list(self.screens)[self._stack.currentIndex()]
+
+    def _on_changed(self, changes: Changes) -> None:
+        # Screens handed the ops listen to them themselves.
+        for key, screen in self.screens.items():
+            apply = getattr(screen, "apply_changes", None)
+            if key not in OPS_SCREENS and callable(apply):
+                apply(changes)
 
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
@@ -240,3 +272,5 @@ class MainWindow(QMainWindow):
                 stop()
         if self.bridge is not None:
             self.bridge.shutdown()
+        if self.ops is not None:
+            self.ops.shutdown()

@@ -30,6 +30,7 @@ from takestock.ui.arena_models import (
     plural,
 )
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
 from takestock.wiring import Services
 
 __all__ = ["ArenaScreen"]
@@ -275,6 +276,15 @@ class ArenaScreen(QWidget):
             self._refresh_timer.start()
             return
         self.batches.invalidate(request_id)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Duels, ratings or jobs changed (here or in another process)."""
+        if not (changes.takes or changes.jobs or changes.prompts):
+            return
+        if self.isVisible():
+            self._refresh_timer.start()
+        else:
+            self._stale = True
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

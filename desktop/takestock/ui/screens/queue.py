@@ -35,6 +35,7 @@ from takestock.core.jobs import Engine, Job, JobEvent
 from takestock.core.queue import VIEWS, JobActions, QueueView, job_actions
 from takestock.core.watch import VIDEO_SUFFIXES
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
 from takestock.ui.queue_models import PROGRESS_ROLE, QueueModel
 from takestock.wiring import Services
 
@@ -288,6 +289,18 @@ class QueueScreen(QWidget):
 
     def _on_job_changed(self, event: JobEvent) -> None:
         self.model.job_changed(event)
+        self._update_actions()
+        self._run_clock()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Jobs made or moved by another process: read the list again, keeping the
+        selection (the engine's own jobs arrive one by one through the bridge)."""
+        if not changes.jobs:
+            return
+        kept = [job.id for job in self.selected_jobs()]
+        self.model.refresh()
+        for job_id in kept:
+            self.select_job(job_id)
         self._update_actions()
         self._run_clock()
 
