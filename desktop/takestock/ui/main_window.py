@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
+
+from takestock.ui.shortcuts import key_text
 
 if TYPE_CHECKING:
     from takestock.core.jobs import JobEvent
@@ -106,6 +108,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self._stack, 1)
         self.setCentralWidget(central)
         self._restore_geometry()
+        self.go_actions: dict[str, QAction] = {}
+        go = self.menuBar().addMenu(self.tr("&Go"))
+        for index, (key, title, _) in enumerate(SCREENS[:9]):
+            action = go.addAction(self.tr(title))
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            self.go_actions[key] = action
         about = self.menuBar().addMenu(self.tr("&Help")).addAction(self.tr("&About Takestock"))
         about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it to the app menu
         about.triggered.connect(self._show_about)
@@ -194,14 +202,27 @@ class MainWindow(QMainWindow):
             compare.duel_recorded.connect(  # type: ignore[attr-defined]
                 lambda _duel: self.ops.publish(Changes(takes=True))
             )
-        for index in range(min(9, self._nav.count())):
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
-            shortcut.activated.connect(lambda i=index: self._nav.setCurrentRow(i))
+        for key, action in self.go_actions.items():
+            action.triggered.connect(lambda _=False, key=key: self.show_screen(key))
+        # A screen picked with the mouse takes the keys at once, as one picked by its key.
+        self._nav.itemClicked.connect(lambda _item: self._focus_screen())
+        keys = {key: key_text(action) for key, action in self.go_actions.items()}
+        for screen in self.screens.values():
+            tell = getattr(screen, "set_screen_keys", None)
+            if callable(tell):
+                tell(keys)
 
     # -------------------------------------------------------------- screens
 
     def show_screen(self, key: str) -> None:
+        """Show a screen and put the keyboard in it (its keys work at once)."""
         self._nav.setCurrentRow(list(self.screens).index(key))
+        self._focus_screen()
+
+    def _focus_screen(self) -> None:
+        screen = self._stack.currentWidget()
+        if screen is not None:
+            (screen.focusProxy() or screen).setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def current_screen(self) -> str:
         return list(self.screens)[self._stack.currentIndex()]

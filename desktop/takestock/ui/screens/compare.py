@@ -28,7 +28,6 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QGuiApplication,
     QImage,
-    QKeyEvent,
     QKeySequence,
     QShortcut,
 )
@@ -67,8 +66,8 @@ from takestock.ui.player import (
     TransportBar,
     best_backend,
     frame_at,
-    handle_transport_key,
 )
+from takestock.ui.shortcuts import player_shortcuts
 from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
 
@@ -269,6 +268,7 @@ class CompareScreen(QWidget):
         self.sync: SyncGroup | None = None
         self.transport: TransportBar | None = None
         self._build()
+        self.setFocusProxy(self.stage)  # coming to the screen, the keys drive the players
         self._connect_signals()
         self._update_controls()
         self._select_group_in_combo()
@@ -446,6 +446,9 @@ class CompareScreen(QWidget):
             self._shortcut(str(n + 1), functools.partial(self.pick_best, n))
             for n in range(MAX_TAKES)
         ]
+        # Wherever the focus is in the screen (a button, a combo, a tile), the player
+        # keys drive every tile together.
+        player_shortcuts(self, lambda: self.sync, self._after_transport_key)
 
     # ------------------------------------------------------------------ public
 
@@ -942,14 +945,9 @@ class CompareScreen(QWidget):
 
     # ------------------------------------------------------------------ events
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
-        if plain and self.sync is not None and handle_transport_key(self.sync, event.key()):
-            event.accept()
-            self._refresh_transport()
-            self._request_frames()
-            return
-        super().keyPressEvent(event)
+    def _after_transport_key(self) -> None:
+        self._refresh_transport()
+        self._request_frames()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

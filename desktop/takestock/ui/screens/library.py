@@ -80,6 +80,7 @@ from takestock.ui.player import (
     PlayerBackend,
     best_backend,
 )
+from takestock.ui.shortcuts import GRID_PLAYER_KEYS, player_shortcuts, screen_shortcut
 from takestock.ui.take_inspector import PlayerFactory, TakeInspector, runs
 from takestock.wiring import Services
 
@@ -497,9 +498,10 @@ class LibraryFilters(QWidget):
 class LibraryScreen(QWidget):
     """Every take: the filter bar, the grid of posters and the inspector.
 
-    Keys on the grid and in the inspector: P usable, X reject, U unrated, 1–5 stars,
-    0 clears the stars (to every selected take); Enter opens the current take in the
-    system's player; Ctrl+F searches; Ctrl+Shift+L clears the filters. Dragging takes
+    Keys, wherever the focus is in the screen: P usable, X reject, U unrated, 1–5 stars,
+    0 clears the stars (to every selected take); the player keys (Space, J K L, ``,``
+    ``.``, M) drive the inspector's player; Enter on the grid opens the current take in
+    the system's player; Ctrl+F searches; Ctrl+Shift+L clears the filters. Dragging takes
     out of the grid carries their files' URLs. New takes from the engine appear
     ``REFRESH_DEBOUNCE_MS`` after the last one finishes.
 
@@ -573,24 +575,20 @@ class LibraryScreen(QWidget):
         self.model.reset_done.connect(self._after_reset)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.view.doubleClicked.connect(self._open_index)
-        for target, context in (
-            (self.view, Qt.ShortcutContext.WidgetShortcut),
-            (self.inspector, Qt.ShortcutContext.WidgetWithChildrenShortcut),
-        ):
-            for key, change in RATING_KEYS.items():
-                self._shortcut(key, target, context).activated.connect(
-                    lambda change=change: self.rate_selected(**change)
-                )
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        # Every key of the screen works wherever the focus is inside it (ui.shortcuts).
+        for key, change in RATING_KEYS.items():
+            self._shortcuts.append(
+                screen_shortcut(self, key, lambda change=change: self.rate_selected(**change))
+            )
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # not while typing a search
             self._shortcut(key, self.view, Qt.ShortcutContext.WidgetShortcut).activated.connect(
                 self.open_current
             )
-        self._shortcut(
-            QKeySequence.StandardKey.Find, self, Qt.ShortcutContext.WidgetWithChildrenShortcut
-        ).activated.connect(self._focus_search)
-        self._shortcut(
-            QKeySequence("Ctrl+Shift+L"), self, Qt.ShortcutContext.WidgetWithChildrenShortcut
-        ).activated.connect(self.filters.clear)
+        self._shortcuts += [
+            screen_shortcut(self, QKeySequence.StandardKey.Find, self._focus_search),
+            screen_shortcut(self, "Ctrl+Shift+L", self.filters.clear),
+            *player_shortcuts(self, self._player, self._after_player_key, GRID_PLAYER_KEYS),
+        ]
         self.inspector.rating_requested.connect(lambda change: self.rate_selected(**change))
         self.inspector.reasons_edited.connect(self._on_reasons_edited)
         self.inspector.reason_added.connect(self._on_reason_added)
@@ -764,6 +762,14 @@ class LibraryScreen(QWidget):
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
             self._refresh_timer.start()
+
+    def _player(self) -> PlayerBackend | None:
+        player = self.inspector.player
+        return player.backend if player is not None and player.isVisible() else None
+
+    def _after_player_key(self) -> None:
+        if self.inspector.player is not None:
+            self.inspector.player.refresh()
 
     def _focus_search(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
