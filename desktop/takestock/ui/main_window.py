@@ -194,6 +194,10 @@ class MainWindow(QMainWindow):
         compare = self.screens.get("compare")
         if wanted is not None and compare is not None:
             wanted.connect(lambda group: (compare.open_group(group), self.show_screen("compare")))
+        for key in ("library", "queue"):
+            chosen = getattr(self.screens.get(key), "compare_requested", None)
+            if chosen is not None and compare is not None:
+                chosen.connect(self._compare)
         # Compare writes ratings and duels itself: every other screen hears of them at once.
         if compare is not None:
             compare.take_rated.connect(  # type: ignore[attr-defined]
@@ -248,6 +252,10 @@ class MainWindow(QMainWindow):
     def _use_prompt(self, version_id: int) -> None:
         self.screens["generate"].load_prompt_version(version_id)  # type: ignore[attr-defined]
         self.show_screen("generate")
+
+    def _compare(self, take_ids: list[int]) -> None:
+        self.screens["compare"].compare(take_ids)  # type: ignore[attr-defined]
+        self.show_screen("compare")
 
     def _open_take(self, take_id: int) -> None:
         select = getattr(self.screens.get("library"), "select_take", None)

@@ -22,6 +22,7 @@ import functools
 import html
 import random
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -48,6 +49,7 @@ from takestock.core.arena import TakeFacts, Winner, blind_pairs, group_info, rec
 from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
 from takestock.core.takes import Take, get_take, rate_take
+from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.arena_models import (
     GroupsModel,
     job_cost_text,
@@ -56,6 +58,7 @@ from takestock.ui.arena_models import (
     wait_text,
 )
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.library_model import ThumbnailLoader
 from takestock.ui.ops import Changes
 from takestock.ui.player import (
     HEADLESS_VLC_ARGS,
@@ -68,6 +71,7 @@ from takestock.ui.player import (
     frame_at,
 )
 from takestock.ui.shortcuts import player_shortcuts
+from takestock.ui.widgets.take_picker import POSTER, TakePicker, take_label
 from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
 
@@ -104,6 +108,7 @@ class CompareCell(QFrame):
     """
 
     pick_requested = Signal(int)
+    swap_requested = Signal(int)
 
     def __init__(
         self,
@@ -136,6 +141,10 @@ class CompareCell(QFrame):
             self.tr("Mark this take usable (%1)").replace("%1", str(number))
         )
         self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.swap_button = QToolButton()
+        self.swap_button.setText(self.tr("⇄ Other take…"))
+        self.swap_button.setToolTip(self.tr("Show another take of the comparison in this tile"))
+        self.swap_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         caption = QHBoxLayout()
         caption.setContentsMargins(8, 6, 8, 4)
         text = QVBoxLayout()
@@ -143,6 +152,7 @@ class CompareCell(QFrame):
         text.addWidget(self.title)
         text.addWidget(self.details)
         caption.addLayout(text, 1)
+        caption.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignTop)
         caption.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -157,10 +167,11 @@ class CompareCell(QFrame):
             broken.setMinimumSize(QSize(160, 90))
             layout.addWidget(broken, 1)
         self.pick_button.clicked.connect(lambda: self.pick_requested.emit(self.take.id))
+        self.swap_button.clicked.connect(lambda: self.swap_requested.emit(self.take.id))
         self.set_blind(None)
 
     def name(self) -> str:
-        return f"{self.take.vendor} · {self.take.model}"
+        return take_label(self.take)
 
     def detail_text(self) -> str:
         t, f = self.take, self.facts
@@ -182,12 +193,14 @@ class CompareCell(QFrame):
             self.title.setText(letter)
             self.details.setText(self.tr("Hidden until you vote"))
             self.pick_button.hide()
+            self.swap_button.hide()
             self.setToolTip("")
             return
         verdict = {"usable": " ✓", "reject": " ✗"}.get(self.take.verdict, "")
         self.title.setText(self.name() + verdict)
         self.details.setText(self.detail_text())
         self.pick_button.show()
+        self.swap_button.show()
         self.pick_button.setEnabled(self.take.verdict != "usable")
         self.setToolTip(f"#{self.take.id} · {self.take.path.name}")
 
@@ -251,6 +264,9 @@ class CompareScreen(QWidget):
             random.Random(seed) if seed is not None else random.SystemRandom()
         )
         self._takes: list[Take] = []
+        self._pool: list[int] = []  # every take the comparison can show, in order
+        self._posters: ThumbnailLoader | None = None
+        self.picker: TakePicker | None = None
         self._facts: dict[int, TakeFacts] = {}
         self._request_id: int | None = None
         self._note = ""
@@ -453,7 +469,7 @@ class CompareScreen(QWidget):
     # ------------------------------------------------------------------ public
 
     def compare(self, take_ids: Sequence[int], *, request_id: int | None = None) -> None:
-        """Show these takes (2 to 4; the first four of more) under one transport."""
+        """Show these takes (2 to 4; of more, the first four, the rest a swap away)."""
         ids = list(dict.fromkeys(take_ids))
         store, root = self._services.store, self._services.library.root
         takes = []
@@ -463,6 +479,7 @@ class CompareScreen(QWidget):
             except TakestockError as exc:
                 self.message.setText(exc.message)
         self._leave_blind(reveal=False)
+        self._pool = ids
         self._takes = takes
         self._facts = take_facts(store, [t.id for t in takes])
         shared = {t.request_id for t in takes}
@@ -470,8 +487,8 @@ class CompareScreen(QWidget):
             request_id if request_id is not None else (shared.pop() if len(shared) == 1 else None)
         )
         self._note = (
-            self.tr("Showing the first %1 of %2 takes.")
-            .replace("%1", str(MAX_TAKES))
+            self.tr("%1 of %2 takes shown; ⇄ on a tile shows another")
+            .replace("%1", str(len(takes)))
             .replace("%2", str(len(ids)))
             if len(ids) > MAX_TAKES
             else ""
@@ -482,6 +499,54 @@ class CompareScreen(QWidget):
         self._show_prompt()
         self._show_takes(takes)
         self._select_group_in_combo()
+
+    def pool(self) -> list[int]:
+        """Every take this comparison can show (a group's, or those chosen)."""
+        return list(self._pool)
+
+    def choose_take(self, index: int) -> TakePicker | None:
+        """Open the picker for tile ``index``: every take of the comparison, by poster."""
+        if self._blind or not 0 <= index < len(self.cells):
+            return None
+        store, root = self._services.store, self._services.library.root
+        takes = []
+        for take_id in self._pool:
+            with suppress(TakestockError):  # deleted since: not offered
+                takes.append(get_take(store, root, take_id))
+        if self._posters is None:
+            cache = ThumbnailCache(self._services.paths.thumbnails)
+            self._posters = ThumbnailLoader(cache, POSTER * self.devicePixelRatioF(), parent=self)
+        self.picker = TakePicker(
+            takes,
+            current=self.cells[index].take.id,
+            shown=self.shown_take_ids(),
+            loader=self._posters,
+            parent=self,
+        )
+        self.picker.chosen.connect(functools.partial(self.swap, index))
+        self.picker.finished.connect(lambda _result: self.stage.setFocus())
+        self.picker.open()
+        return self.picker
+
+    def swap(self, index: int, take_id: int) -> None:
+        """Show ``take_id`` in tile ``index``; a take already shown trades places."""
+        ids = self.shown_take_ids()
+        if not 0 <= index < len(ids) or ids[index] == take_id:
+            return
+        if take_id in ids:
+            ids[ids.index(take_id)] = ids[index]
+        ids[index] = take_id
+        store, root = self._services.store, self._services.library.root
+        try:
+            by_id = {t.id: t for t in self._takes}
+            takes = [by_id.get(i) or get_take(store, root, i) for i in ids]
+        except TakestockError as exc:
+            self.message.setText(exc.message)
+            return
+        self._takes = takes
+        self._facts = take_facts(store, ids)
+        self._show_prompt()
+        self._show_takes(takes)
 
     def open_group(self, request_id: int) -> None:
         """Compare the takes of one request (a comparison group)."""
@@ -606,6 +671,8 @@ class CompareScreen(QWidget):
         """Free the players and the frame workers (the screen is going away)."""
         self._clear_cells()
         self.loader.close()
+        if self._posters is not None:
+            self._posters.shutdown()
 
     # ------------------------------------------------------------------ blind
 
@@ -653,7 +720,7 @@ class CompareScreen(QWidget):
             self.reveal.hide()
             self.message.setText(self.tr("Blind round ended; no votes were cast."))
             return
-        names = {t.id: f"{t.vendor} · {t.model}" for t in self._takes}
+        names = {t.id: take_label(t) for t in self._takes}
 
         def who(take_id: int) -> str:
             return f"<b>{html.escape(names.get(take_id, f'#{take_id}'))}</b>"
@@ -714,6 +781,9 @@ class CompareScreen(QWidget):
             self._notice_shown = self._notice_shown or player is not None
             cell = CompareCell(take, self._facts.get(take.id), n + 1, player, error)
             cell.pick_requested.connect(self._on_pick_requested)
+            cell.swap_requested.connect(
+                lambda take_id: self.choose_take(self.shown_take_ids().index(take_id))
+            )
             if letters is not None:
                 cell.set_blind(letters[n])
             self._grid.addWidget(cell, n // columns, n % columns)

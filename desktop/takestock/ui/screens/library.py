@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSettings,
     QSize,
@@ -49,6 +50,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -82,6 +84,7 @@ from takestock.ui.player import (
 )
 from takestock.ui.shortcuts import GRID_PLAYER_KEYS, player_shortcuts, screen_shortcut
 from takestock.ui.take_inspector import PlayerFactory, TakeInspector, runs
+from takestock.ui.take_menu import COMPARE_KEY, take_menu
 from takestock.wiring import Services
 
 __all__ = [
@@ -511,7 +514,13 @@ class LibraryScreen(QWidget):
         filters: the :class:`LibraryFilters` bar.
         inspector: the :class:`TakeInspector`.
         thumbnails: the :class:`ThumbnailLoader` (``None`` when posters are off).
+        menu: the context menu last opened on the grid, if any.
+
+    Signals:
+        compare_requested(list): compare these take ids (C, or the context menu).
     """
+
+    compare_requested = Signal(list)
 
     def __init__(
         self,
@@ -533,6 +542,7 @@ class LibraryScreen(QWidget):
         self._reasons = list_reasons(self._store)
         self.thumbnails: ThumbnailLoader | None = None
         self._kept: tuple[int | None, list[int]] | None = None
+        self.menu: QMenu | None = None
         if thumbnails:
             box = _poster_box(TILE) * max(1.0, self.devicePixelRatioF())
             cache = ThumbnailCache(services.paths.thumbnails)
@@ -587,8 +597,11 @@ class LibraryScreen(QWidget):
         self._shortcuts += [
             screen_shortcut(self, QKeySequence.StandardKey.Find, self._focus_search),
             screen_shortcut(self, "Ctrl+Shift+L", self.filters.clear),
+            screen_shortcut(self, COMPARE_KEY, self.compare_selected),
             *player_shortcuts(self, self._player, self._after_player_key, GRID_PLAYER_KEYS),
         ]
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.inspector.rating_requested.connect(lambda change: self.rate_selected(**change))
         self.inspector.reasons_edited.connect(self._on_reasons_edited)
         self.inspector.reason_added.connect(self._on_reason_added)
@@ -650,6 +663,40 @@ class LibraryScreen(QWidget):
                 Changes.of_takes(*ids),
                 failure=lambda exc: self._say(exc.message),
             )
+
+    def compare_selected(self) -> None:
+        """Compare the selected takes (two to four on screen; more are a swap away)."""
+        ids = self.selected_ids()
+        if len(ids) < 2:
+            self._say(self.tr("Select two to four takes (Ctrl+click) to compare them."))
+            return
+        self.compare_requested.emit(ids)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and index.row() not in {i.row() for i in self._selected()}:
+            self.view.selectRow(index.row())  # a right click on another take picks it
+        takes = [self.model.take(i.row()) for i in self._selected()]
+        if not takes:
+            return
+        keys = {
+            "usable": QKeySequence(Qt.Key.Key_P),
+            "reject": QKeySequence(Qt.Key.Key_X),
+            "unrated": QKeySequence(Qt.Key.Key_U),
+            "compare": COMPARE_KEY,
+        }
+        self.menu = take_menu(
+            self,
+            takes,
+            rate=self.rate_selected,
+            compare=self.compare_selected,
+            say=self._say,
+            keys=keys,
+        )
+        self.menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _selected(self) -> list[QModelIndex]:
+        return sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
 
     def apply_changes(self, changes: Changes) -> None:
         """Repaint the takes a change names, or read them all again shortly."""

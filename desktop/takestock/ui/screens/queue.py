@@ -37,6 +37,8 @@ from takestock.core.watch import VIDEO_SUFFIXES
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.ops import Changes
 from takestock.ui.queue_models import PROGRESS_ROLE, QueueModel
+from takestock.ui.shortcuts import screen_shortcut
+from takestock.ui.take_menu import COMPARE_KEY
 from takestock.wiring import Services
 
 __all__ = ["ProgressDelegate", "QueueScreen", "ResolveDialog", "table_view"]
@@ -172,9 +174,11 @@ class QueueScreen(QWidget):
 
     Signals:
         open_take(int): show this take id in the Library.
+        compare_requested(list): compare the selected jobs' takes (C, or the menu).
     """
 
     open_take = Signal(int)
+    compare_requested = Signal(list)
 
     #: The tabs, in order: (view, label).
     TABS: tuple[tuple[QueueView, str], ...] = (
@@ -189,6 +193,7 @@ class QueueScreen(QWidget):
         self._services = services
         self._bridge = bridge
         self.resolve_dialog: ResolveDialog | None = None
+        self.menu: QMenu | None = None
         #: Asks for a video file (tests replace it).
         self.pick_video: Callable[[str], Path | None] = lambda title: pick_video(self, title)
         self.model = QueueModel(services.store)
@@ -276,6 +281,7 @@ class QueueScreen(QWidget):
         self.claim_button.clicked.connect(self.copy_claim)
         self._clock.timeout.connect(self._tick)
         self._bridge.job_changed.connect(self._on_job_changed)
+        screen_shortcut(self, COMPARE_KEY, self.compare_selected)
 
     # ------------------------------------------------------------ the table
 
@@ -377,9 +383,28 @@ class QueueScreen(QWidget):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
+        menu.addSeparator()
+        compare = menu.addAction(self.tr("Compare their takes"))
+        compare.setShortcut(COMPARE_KEY)  # shown beside the text; the screen owns the key
+        compare.setEnabled(len(self._selected_take_ids()) >= 2)
+        compare.triggered.connect(self.compare_selected)
+        self.menu = menu
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     # -------------------------------------------------------------- actions
+
+    def _selected_take_ids(self) -> list[int]:
+        return [job.take_id for job in self.selected_jobs() if job.take_id is not None]
+
+    def compare_selected(self) -> None:
+        """Compare the takes of the selected finished jobs."""
+        ids = self._selected_take_ids()
+        if len(ids) < 2:
+            self.message.setText(
+                self.tr("Select two or more finished jobs (Ctrl+click) to compare their takes.")
+            )
+            return
+        self.compare_requested.emit(ids)
 
     def cancel_selected(self) -> None:
         for job, actions in self._actions():
