@@ -32,6 +32,7 @@ from takestock.core.reasons import reason_choices
 from takestock.core.takes import Take, TakeDetails
 from takestock.ui.library_model import ReasonsModel
 from takestock.ui.player import BackendUnavailable, PlayerBackend, PlayerWidget
+from takestock.ui.still import ExactStill
 
 __all__ = ["NOTES_DEBOUNCE_MS", "PLAYER_DEBOUNCE_MS", "TakeInspector", "runs"]
 
@@ -107,10 +108,18 @@ class TakeInspector(QWidget):
     notes_edited = Signal(int, str)
     open_requested = Signal()
 
-    def __init__(self, player_factory: PlayerFactory, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        player_factory: PlayerFactory,
+        parent: QWidget | None = None,
+        *,
+        frames_dir: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self._player_factory = player_factory
+        self._frames_dir = frames_dir
         self.player: PlayerWidget | None = None
+        self.still: ExactStill | None = None
         self._details: TakeDetails | None = None
         self._pending_path: Path | None = None
         self._notes_take: int | None = None
@@ -440,6 +449,9 @@ class TakeInspector(QWidget):
                 return
             self.player = PlayerWidget(backend)
             self.player.setMinimumHeight(160)
+            if self._frames_dir is not None:
+                # Stepping shows the exact frame the label names (see ui.still).
+                self.still = ExactStill(self.player, self._frames_dir)
             self._player_note.hide()
             self._player_layout.addWidget(self.player)
         try:
@@ -452,6 +464,8 @@ class TakeInspector(QWidget):
             return
         self._player_note.hide()
         self.player.show()
+        if self.still is not None:
+            self.still.load(path)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -467,6 +481,8 @@ class TakeInspector(QWidget):
         """Free the player backend (closing the screen)."""
         self.flush_notes()
         self._player_timer.stop()
+        if self.still is not None:
+            self.still.release()
         if self.player is not None:
             self.player.release()
 

@@ -65,10 +65,12 @@ class FrameLoader(QObject):
 
     Signals:
         frame_ready(int, QImage): a side (0 left, 1 right) and its newest frame.
+        frame_loaded(int, int, QImage): the same, with the frame's index in its clip.
         failed(int, str): a side whose frame could not be decoded, and why.
     """
 
     frame_ready = Signal(int, QImage)
+    frame_loaded = Signal(int, int, QImage)
     failed = Signal(int, str)
     _arrived = Signal()  # emitted by a worker thread: results wait in self._results
 
@@ -91,6 +93,7 @@ class FrameLoader(QObject):
             self._memory.move_to_end(ask.key)
             self._waiting[side] = None
             self.frame_ready.emit(side, cached)
+            self.frame_loaded.emit(side, ask.frame, cached)
             return
         if self._busy[side]:
             self._waiting[side] = ask
@@ -154,6 +157,7 @@ class FrameLoader(QObject):
             while len(self._memory) > FRAME_MEMORY:
                 self._memory.popitem(last=False)
             self.frame_ready.emit(ask.side, image)
+            self.frame_loaded.emit(ask.side, ask.frame, image)
         else:
             message = result.message if isinstance(result, TakestockError) else repr(result)
             self.failed.emit(ask.side, message)

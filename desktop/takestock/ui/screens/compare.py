@@ -71,6 +71,7 @@ from takestock.ui.player import (
     frame_at,
 )
 from takestock.ui.shortcuts import player_shortcuts
+from takestock.ui.still import ExactStill
 from takestock.ui.widgets.take_picker import POSTER, TakePicker, take_label
 from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
@@ -281,6 +282,7 @@ class CompareScreen(QWidget):
         self._notice_shown = False
         self.blind_seed: int | None = None
         self.cells: list[CompareCell] = []
+        self.stills: list[ExactStill] = []
         self.sync: SyncGroup | None = None
         self.transport: TransportBar | None = None
         self._build()
@@ -757,6 +759,9 @@ class CompareScreen(QWidget):
             self._transport_holder.removeWidget(self.transport)
             self.transport.deleteLater()
             self.transport = None
+        for still in self.stills:
+            still.release()
+        self.stills = []
         for cell in self.cells:
             if cell.player is not None:
                 cell.player.release()
@@ -821,6 +826,10 @@ class CompareScreen(QWidget):
             player.transport.hide()
             player.setFocusProxy(self.stage)
             player.load(take.path)
+            # Every tile shows the exact frame its counter names when paused (ui.still).
+            still = ExactStill(player, self._services.paths.thumbnails / "frames")
+            still.load(take.path)
+            self.stills.append(still)
         except TakestockError as exc:
             return None, exc.message
         except Exception as exc:  # a backend that cannot start: say so in the cell

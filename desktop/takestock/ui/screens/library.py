@@ -552,7 +552,9 @@ class LibraryScreen(QWidget):
         self.view = TakeGrid()
         self.view.setModel(self.model)
         self.view.setItemDelegate(TakeDelegate(self.view))
-        self.inspector = TakeInspector(player_factory or _default_player)
+        self.inspector = TakeInspector(
+            player_factory or _default_player, frames_dir=services.paths.thumbnails / "frames"
+        )
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.view)
         self.splitter.addWidget(self.inspector)
