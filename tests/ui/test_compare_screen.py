@@ -502,7 +502,7 @@ def test_an_empty_library_says_what_to_do_and_opens_the_first_group_when_it_land
         screen.resize(900, 500)
         screen.show()
         assert screen.stage.currentWidget() is screen.empty
-        assert "Generate screen (Ctrl+1)" in screen.empty.text()
+        assert "Generate screen" in screen.empty.text()  # the key comes from the window
         assert screen.group_combo.placeholderText() == "No comparison groups yet"
         assert not screen.blind_button.isEnabled()
         assert not screen.wipe_button.isEnabled()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from takestock.ui.file_menu import FileMenu
 from takestock.ui.shortcuts import key_text
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self._stack, 1)
         self.setCentralWidget(central)
         self._restore_geometry()
+        self.file_menu = FileMenu(self, self.menuBar().addMenu(self.tr("&File")))
         self.go_actions: dict[str, QAction] = {}
         go = self.menuBar().addMenu(self.tr("&Go"))
         for index, (key, title, _) in enumerate(SCREENS[:9]):
@@ -166,6 +168,8 @@ class MainWindow(QMainWindow):
         self._restore_screen()
         self.bridge.start()
         self.ops.watch()
+        library = self.screens.get("library")
+        self.file_menu.open(services, self.ops, getattr(library, "takes_to_export", list))
         self.ready.emit()
 
     def _connect_signals(self) -> None:
@@ -295,11 +299,11 @@ class MainWindow(QMainWindow):
         # The tray checks expiring credits on a timer: stop it before the store closes.
         if self.tray is not None:
             self.tray.shutdown()
+        if self.ops is not None:  # no change may reach a screen once it shuts down
+            self.ops.shutdown()
         for screen in self.screens.values():
             stop = getattr(screen, "shutdown", None)
             if callable(stop):
                 stop()
         if self.bridge is not None:
             self.bridge.shutdown()
-        if self.ops is not None:
-            self.ops.shutdown()

@@ -161,7 +161,8 @@ class Ops(QObject):
         return self._executor.submit(run)
 
     def _run_here(self, deliver: Callable[[], None]) -> None:
-        deliver()
+        if not self._closed:  # after shutdown the screens may read a closed library
+            deliver()
 
     def _succeed(
         self,

@@ -11,7 +11,7 @@ silent: register each key once, here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -26,6 +26,7 @@ __all__ = [
     "PLAYER_KEYS",
     "key_text",
     "player_shortcuts",
+    "screen_hint",
     "screen_shortcut",
 ]
 
@@ -89,6 +90,12 @@ def player_shortcuts(
         screen_shortcut(screen, key, lambda key=key: press(key), repeat=key in stepping)
         for key in keys
     ]
+
+
+def screen_hint(keys: Mapping[str, str], screen: str) -> str:
+    """ " (Ctrl+2)" for the key that shows ``screen`` (as the window bound it), or ""."""
+    key = keys.get(screen)
+    return f" ({key})" if key else ""
 
 
 def key_text(source: QAction | QShortcut | QKeySequence) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import html
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -70,9 +70,9 @@ from takestock.ui.player import (
     best_backend,
     frame_at,
 )
-from takestock.ui.shortcuts import player_shortcuts
+from takestock.ui.shortcuts import player_shortcuts, screen_hint
 from takestock.ui.still import ExactStill
-from takestock.ui.widgets.take_picker import POSTER, TakePicker, take_label
+from takestock.ui.take_picker import POSTER, TakePicker, take_label
 from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
 
@@ -357,12 +357,8 @@ class CompareScreen(QWidget):
 
         self.stage = QStackedWidget()
         self.stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.empty = QLabel(
-            self.tr(
-                "Nothing to compare yet — generate one prompt on two or more models "
-                "on the Generate screen (Ctrl+1); each such request is a comparison group."
-            )
-        )
+        self.empty = QLabel()
+        self.set_screen_keys({})
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid_page = QWidget()
@@ -990,6 +986,18 @@ class CompareScreen(QWidget):
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
             self._groups_timer.start()
+
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self.empty.setText(
+            self.tr(
+                "Nothing to compare yet — generate one prompt on two or more models on the "
+                "Generate screen%1 (each such request is a comparison group), or select two "
+                "to four takes in the Library%2 and press C."
+            )
+            .replace("%1", screen_hint(keys, "generate"))
+            .replace("%2", screen_hint(keys, "library"))
+        )
 
     def apply_changes(self, changes: Changes) -> None:
         """New takes may make new groups; a take rated elsewhere shows its new verdict

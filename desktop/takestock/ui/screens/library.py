@@ -10,7 +10,7 @@ reasons and notes to edit. Every write goes through ``core.takes`` / ``core.reas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -82,7 +82,12 @@ from takestock.ui.player import (
     PlayerBackend,
     best_backend,
 )
-from takestock.ui.shortcuts import GRID_PLAYER_KEYS, player_shortcuts, screen_shortcut
+from takestock.ui.shortcuts import (
+    GRID_PLAYER_KEYS,
+    player_shortcuts,
+    screen_hint,
+    screen_shortcut,
+)
 from takestock.ui.take_inspector import PlayerFactory, TakeInspector, runs
 from takestock.ui.take_menu import COMPARE_KEY, take_menu
 from takestock.wiring import Services
@@ -543,6 +548,7 @@ class LibraryScreen(QWidget):
         self.thumbnails: ThumbnailLoader | None = None
         self._kept: tuple[int | None, list[int]] | None = None
         self.menu: QMenu | None = None
+        self._screen_keys: dict[str, str] = {}
         if thumbnails:
             box = _poster_box(TILE) * max(1.0, self.devicePixelRatioF())
             cache = ThumbnailCache(services.paths.thumbnails)
@@ -565,8 +571,8 @@ class LibraryScreen(QWidget):
         self.splitter.setSizes([740, 380])
         self.keys_help = QLabel(
             self.tr(
-                "P usable · X reject · U unrated · 1–5 stars · 0 clears stars · "
-                "Enter opens · drag takes to an editor or a folder"
+                "P usable · X reject · U unrated · 1–5 stars · 0 clears · Space J K L , . play · "
+                "C compares · Enter opens · drag takes to an editor or a folder"
             )
         )
         self.keys_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -630,6 +636,13 @@ class LibraryScreen(QWidget):
         if not rows and self.view.currentIndex().isValid():
             rows = [self.view.currentIndex().row()]
         return [self.model.take_id(r) for r in rows]
+
+    def takes_to_export(self) -> list[Take]:
+        """The selected takes, or every take shown when none is selected."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedIndexes()})
+        if not rows:
+            rows = list(range(self.model.rowCount()))
+        return [self.model.take(r) for r in rows]
 
     def current_take(self) -> Take | None:
         index = self.view.currentIndex()
@@ -750,7 +763,12 @@ class LibraryScreen(QWidget):
     def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             path = self.model.take(index.row()).path
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+                self._say(
+                    self.tr("No video player is set up to open it here; the file is %1").replace(
+                        "%1", str(path)
+                    )
+                )
 
     # ------------------------------------------------------------ reacting
 
@@ -762,9 +780,9 @@ class LibraryScreen(QWidget):
         self.filters.show_count(self.model.rowCount())
         if self.model.where == TakeFilter():
             self.view.empty_text = self.tr(
-                "No takes yet — generate one on the Generate screen (Ctrl+1),\n"
-                "or bring in videos made elsewhere with `takestock import FILE…`."
-            )
+                "No takes yet — generate one on the Generate screen%1,\n"
+                "or bring in videos made elsewhere with File ▸ Import… or `takestock import`."
+            ).replace("%1", screen_hint(self._screen_keys, "generate"))
         else:
             self.view.empty_text = self.tr(
                 "No takes match these filters — loosen them, or clear them all (Ctrl+Shift+L)."
@@ -820,6 +838,11 @@ class LibraryScreen(QWidget):
         if self.inspector.player is not None:
             self.inspector.player.refresh()
 
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self._screen_keys = dict(keys)
+        self._after_reset()
+
     def _focus_search(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filters.search.selectAll()
@@ -843,6 +866,7 @@ class LibraryScreen(QWidget):
 
     def shutdown(self) -> None:
         """Save notes, free the player, stop the poster threads."""
+        self._refresh_timer.stop()
         self.inspector.release()
         if self.thumbnails is not None:
             self.thumbnails.shutdown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ from takestock.core.watch import VIDEO_SUFFIXES
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.ops import Changes
 from takestock.ui.queue_models import PROGRESS_ROLE, QueueModel
-from takestock.ui.shortcuts import screen_shortcut
+from takestock.ui.queue_posters import ICON, QueuePosters
+from takestock.ui.shortcuts import screen_hint, screen_shortcut
 from takestock.ui.take_menu import COMPARE_KEY
 from takestock.wiring import Services
 
@@ -194,6 +195,7 @@ class QueueScreen(QWidget):
         self._bridge = bridge
         self.resolve_dialog: ResolveDialog | None = None
         self.menu: QMenu | None = None
+        self._screen_keys: dict[str, str] = {}
         #: Asks for a video file (tests replace it).
         self.pick_video: Callable[[str], Path | None] = lambda title: pick_video(self, title)
         self.model = QueueModel(services.store)
@@ -214,6 +216,19 @@ class QueueScreen(QWidget):
             QueueModel.PROGRESS, QHeaderView.ResizeMode.Fixed
         )
         self.view.setColumnWidth(QueueModel.PROGRESS, 110)
+        # The prompt (with the take's poster) tells jobs apart: second, after the number.
+        header = self.view.horizontalHeader()
+        header.moveSection(header.visualIndex(QueueModel.PROMPT), 1)
+        self.view.setColumnWidth(QueueModel.PROMPT, 280)
+        self.view.setIconSize(ICON)
+        self.view.verticalHeader().setDefaultSectionSize(ICON.height() + 6)
+        self.posters = QueuePosters(
+            self.model,
+            self._services.store,
+            self._services.library.root,
+            self._services.paths.thumbnails,
+            self.devicePixelRatioF(),
+        )
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.cancel_button.setToolTip(self.tr("Stop the selected jobs (Del)"))
@@ -314,6 +329,15 @@ class QueueScreen(QWidget):
         super().showEvent(event)
         self._run_clock()
 
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self._screen_keys = dict(keys)
+        self._update_empty()
+
+    def shutdown(self) -> None:
+        """Stop the poster threads before the library closes."""
+        self.posters.shutdown()
+
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
         self._clock.stop()
@@ -335,9 +359,14 @@ class QueueScreen(QWidget):
             self.empty.hide()
             self.view.show()
             return
+        go = screen_hint(self._screen_keys, "generate")
         texts: dict[QueueView, str] = {
-            "all": self.tr("No jobs yet — generate one on the Generate screen (Ctrl+1)."),
-            "active": self.tr("Nothing is running. Generate on the Generate screen (Ctrl+1)."),
+            "all": self.tr("No jobs yet — generate one on the Generate screen%1.").replace(
+                "%1", go
+            ),
+            "active": self.tr("Nothing is running. Generate on the Generate screen%1.").replace(
+                "%1", go
+            ),
             "failed": self.tr("Nothing failed and nothing is in doubt."),
         }
         self.empty.setText(texts[self.model.view])
