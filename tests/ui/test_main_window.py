@@ -96,9 +96,9 @@ def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
     import subprocess
     import sys
 
-    home = tmp_path / "self-test-home"
+    home = tmp_path / "user-library"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAKESTOCK_")}
-    env["TAKESTOCK_HOME"] = str(home)
+    env["TAKESTOCK_HOME"] = str(home)  # the user's library: the self-test stays out of it
     result = subprocess.run(
         [sys.executable, "-m", "takestock", "--self-test"],
         capture_output=True,
@@ -108,7 +108,9 @@ def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
-    assert folder == home / "self-test"
+    assert folder.name == "self-test"
+    assert home not in folder.parents
+    assert not home.exists()
     shots = sorted(p.name for p in folder.glob("*.png"))
     assert {"generate.png", "queue.png", "library.png"} <= set(shots)
 
