@@ -35,6 +35,7 @@ from takestock.wiring import open_services
 
 SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/keyboard-shots")
 TYPING = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
@@ -270,3 +271,35 @@ def test_screen_keys_work_right_after_ctrl_number(services, qtbot):
         assert library.isAncestorOf(QApplication.focusWidget())
     finally:
         window.shutdown()
+
+
+def test_auto_advance_moves_to_the_next_take_after_a_rating(services, bridge, qtbot):
+    screen = LibraryScreen(services, bridge, player_factory=lambda: FakeBackend(length_ms=1000))
+    qtbot.addWidget(screen)
+    screen.resize(1280, 800)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitUntil(screen.isActiveWindow, timeout=5000)
+    assert not screen.auto_advance.isChecked()  # off until asked for, as in Lightroom
+    qtbot.mouseClick(screen.auto_advance, Qt.MouseButton.LeftButton)
+    assert screen.auto_advance.isChecked()
+    first, second = screen.model.take_id(0), screen.model.take_id(1)
+    rect = screen.view.visualRect(screen.model.index(0))
+    qtbot.mouseClick(screen.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(screen.view, Qt.Key.Key_P)
+    assert screen.ops.wait()
+    assert screen.current_take().id == second  # the next take is up
+    assert screen.model.take(0).verdict == "usable"
+    qtbot.keyClick(screen.view, Qt.Key.Key_X)
+    assert screen.ops.wait()
+    assert screen.model.take(1).verdict == "reject"
+    # Ctrl+Shift+A turns it off: a rating stays on its take.
+    qtbot.keyClick(screen.view, Qt.Key.Key_A, CTRL_SHIFT)
+    assert not screen.auto_advance.isChecked()
+    current = screen.current_take().id
+    qtbot.keyClick(screen.view, Qt.Key.Key_U)
+    assert screen.ops.wait()
+    assert screen.current_take().id == current
+    assert first != second
+    screen.shutdown()

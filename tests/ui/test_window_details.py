@@ -120,3 +120,60 @@ def test_queue_rows_show_the_prompt_a_poster_and_the_settled_cost(window, qtbot)
     assert cost
     assert "≈" not in cost  # settled
     _shot(window, "queue-with-prompts")
+
+
+def _clipped_numbers(root) -> list[str]:
+    """Visible one-line labels and table cells with a digit whose text does not fit."""
+    from PySide6.QtWidgets import QLabel, QStyle, QTableView
+
+    found = []
+    for label in root.findChildren(QLabel):
+        text = label.text()
+        if not label.isVisible() or label.wordWrap() or not any(c.isdigit() for c in text):
+            continue
+        if "<" in text or "\n" in text:
+            continue  # rich or multi-line text lays itself out
+        if label.fontMetrics().horizontalAdvance(text) > label.contentsRect().width() + 1:
+            found.append(f"label {text!r} in {label.contentsRect().width()} px")
+    for table in root.findChildren(QTableView):
+        if not table.isVisible():
+            continue
+        model, metrics = table.model(), table.fontMetrics()
+        # What Qt's item delegate leaves for text: a focus-frame margin on each side.
+        margins = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        for column in range(model.columnCount()):
+            if table.isColumnHidden(column):
+                continue
+            for row in range(min(model.rowCount(), 20)):
+                text = str(model.index(row, column).data() or "")
+                decorated = model.index(row, column).data(Qt.ItemDataRole.DecorationRole)
+                icon = 0 if decorated is None else table.iconSize().width() + margins
+                needed = metrics.horizontalAdvance(text) + icon + margins
+                if any(c.isdigit() for c in text) and needed > table.columnWidth(column):
+                    found.append(f"cell {text!r} in {table.columnWidth(column)} px")
+    return found
+
+
+def test_no_number_is_clipped_at_1280_by_800(window, qtbot, tmp_path):
+    window.resize(1280, 800)
+    clip = tmp_path / "clip.mp4"
+    render_clip(clip, prompt="numbers", duration_s=2.0, width=320, height=180, seed=4)
+    window.file_menu.pick_files = lambda: [clip]
+    window.file_menu.import_videos()
+    assert window.ops.wait()
+    request = GenerationRequest("a lighthouse keeper feeds gulls", duration_s=1, resolution="360p")
+    window.bridge.generate(request, [Target("sandbox", "sandbox-v1")]).result(10)
+    library, queue = window.screens["library"], window.screens["queue"]
+    window.show_screen("queue")
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: queue.model.job(0).state == "done", timeout=30_000)
+    qtbot.wait(200)
+    assert _clipped_numbers(queue) == []
+    window.show_screen("library")
+    qtbot.waitUntil(lambda: library.model.rowCount() == 2, timeout=5000)
+    library.view.selectRow(0)
+    qtbot.waitUntil(lambda: library.inspector.player is not None, timeout=5000)
+    qtbot.waitUntil(library.inspector.player.isVisible, timeout=5000)
+    qtbot.wait(200)
+    assert _clipped_numbers(library) == []
+    _shot(window, "library-1280x800")

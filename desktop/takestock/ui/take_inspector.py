@@ -449,6 +449,12 @@ class TakeInspector(QWidget):
                 return
             self.player = PlayerWidget(backend)
             self.player.setMinimumHeight(160)
+            # Wide enough for the transport's numbers: "00:00.4" and "Frame 1" clipped
+            # at 1280x800 otherwise.
+            self.player.refresh()
+            self.setMinimumWidth(
+                max(self.minimumWidth(), self.player.transport.minimumSizeHint().width() + 24)
+            )
             if self._frames_dir is not None:
                 # Stepping shows the exact frame the label names (see ui.still).
                 self.still = ExactStill(self.player, self._frames_dir)

@@ -576,10 +576,22 @@ class LibraryScreen(QWidget):
             )
         )
         self.keys_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # Lightroom's Auto Advance: rate, and the next take is up.
+        self.auto_advance = QToolButton()
+        self.auto_advance.setText(self.tr("Auto-advance"))
+        self.auto_advance.setCheckable(True)
+        self.auto_advance.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.auto_advance.setToolTip(
+            self.tr("After rating one take, move to the next (Ctrl+Shift+A)")
+        )
+        self.auto_advance.setChecked(QSettings().value("library/auto_advance", False, bool))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.keys_help, 1)
+        bottom.addWidget(self.auto_advance)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.keys_help)
+        layout.addLayout(bottom)
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._shortcuts: list[QShortcut] = []
         self.setFocusProxy(self.view)  # coming to the screen, the keys rate takes
@@ -606,8 +618,12 @@ class LibraryScreen(QWidget):
             screen_shortcut(self, QKeySequence.StandardKey.Find, self._focus_search),
             screen_shortcut(self, "Ctrl+Shift+L", self.filters.clear),
             screen_shortcut(self, COMPARE_KEY, self.compare_selected),
+            screen_shortcut(self, "Ctrl+Shift+A", self.auto_advance.toggle),
             *player_shortcuts(self, self._player, self._after_player_key, GRID_PLAYER_KEYS),
         ]
+        self.auto_advance.toggled.connect(
+            lambda on: QSettings().setValue("library/auto_advance", on)
+        )
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.inspector.rating_requested.connect(lambda change: self.rate_selected(**change))
@@ -678,6 +694,9 @@ class LibraryScreen(QWidget):
                 Changes.of_takes(*ids),
                 failure=lambda exc: self._say(exc.message),
             )
+        row = self.view.currentIndex().row()
+        if len(ids) == 1 and self.auto_advance.isChecked() and 0 <= row < self.model.rowCount() - 1:
+            self.view.selectRow(row + 1)  # a selection of several stays put
 
     def compare_selected(self) -> None:
         """Compare the selected takes (two to four on screen; more are a swap away)."""
