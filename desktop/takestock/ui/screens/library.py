@@ -63,6 +63,7 @@ from PySide6.QtWidgets import (
 from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
 from takestock.core.reasons import add_reason, list_reasons
+from takestock.core.store import Store
 from takestock.core.takes import (
     VERDICTS,
     Take,
@@ -72,6 +73,7 @@ from takestock.core.takes import (
     rate_takes,
     take_details,
     take_facets,
+    take_ids,
 )
 from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.bridge import EngineBridge
@@ -631,7 +633,7 @@ class LibraryScreen(QWidget):
         self.inspector.reason_added.connect(self._on_reason_added)
         self.inspector.notes_edited.connect(self._on_notes_edited)
         self.inspector.open_requested.connect(self.open_current)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self.reload)
         bridge.job_changed.connect(self._on_job_changed)
         self.ops.changed.connect(self.apply_changes)
         if self._own_ops:
@@ -682,6 +684,26 @@ class LibraryScreen(QWidget):
         self._reasons = list_reasons(self._store)
         self._keep_selection()
         self.model.refresh()
+
+    def reload(self) -> None:
+        """:meth:`refresh`, with the reading off the UI thread: new takes from the engine
+        or another process arrive without a stall, however big the library."""
+        self._refresh_timer.stop()
+        where = self.model.where
+
+        def read(store: Store) -> tuple[list[int], TakeFacets, list[str]]:
+            return take_ids(store, where), take_facets(store), list_reasons(store)
+
+        def show(found: tuple[list[int], TakeFacets, list[str]]) -> None:
+            if self.model.where != where:
+                return  # the filter moved meanwhile and read its own takes
+            ids, facets, reasons = found
+            self.filters.set_facets(facets)
+            self._reasons = reasons
+            self._keep_selection()
+            self.model.set_ids(ids)
+
+        self.ops.query(read, show)
 
     # ------------------------------------------------------------ writing
 
