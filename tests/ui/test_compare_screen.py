@@ -325,6 +325,7 @@ def test_best_marks_the_take_usable_and_leaves_the_others(make_screen, made, ser
     rated: list[int] = []
     screen.take_rated.connect(rated.append)
     _key(qtbot, screen, Qt.Key.Key_2)
+    assert screen.ops.wait()
     first, second, third = (
         get_take(services.store, services.library.root, t) for t in screen.take_ids()
     )
@@ -334,6 +335,7 @@ def test_best_marks_the_take_usable_and_leaves_the_others(make_screen, made, ser
     assert not screen.cells[1].pick_button.isEnabled()
     assert "usable" in screen.message.text()
     qtbot.mouseClick(screen.cells[2].pick_button, Qt.MouseButton.LeftButton)
+    assert screen.ops.wait()
     assert get_take(services.store, services.library.root, third.id).verdict == "usable"
 
 

@@ -50,7 +50,7 @@ SCREENS: list[tuple[str, str, str]] = [
 
 
 #: Screens built with the window's :class:`~takestock.ui.ops.Ops` (they listen to it).
-OPS_SCREENS = frozenset({"library"})
+OPS_SCREENS = frozenset({"library", "compare"})
 
 
 def _screen_class(path: str) -> Callable[..., QWidget]:
@@ -202,11 +202,9 @@ class MainWindow(QMainWindow):
             chosen = getattr(self.screens.get(key), "compare_requested", None)
             if chosen is not None and compare is not None:
                 chosen.connect(self._compare)
-        # Compare writes ratings and duels itself: every other screen hears of them at once.
+        # A blind vote is stored by Compare itself: every other screen hears of it at once.
+        # ("Best" goes through the ops, which announce it.)
         if compare is not None:
-            compare.take_rated.connect(  # type: ignore[attr-defined]
-                lambda take_id: self.ops.publish(Changes.of_takes(take_id))
-            )
             compare.duel_recorded.connect(  # type: ignore[attr-defined]
                 lambda _duel: self.ops.publish(Changes(takes=True))
             )

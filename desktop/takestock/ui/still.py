@@ -18,7 +18,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPaintEvent, QWindow
 from PySide6.QtWidgets import QApplication, QBoxLayout, QSizePolicy, QWidget
 
 from takestock.ui.player import PlayerWidget, frame_at
@@ -86,6 +86,10 @@ class ExactStill(QObject):
         self._timer = QTimer(self, interval=_POLL_MS)
         self._timer.timeout.connect(self.sync)
         self.loader.frame_loaded.connect(self._on_frame)
+        app = QGuiApplication.instance()
+        assert isinstance(app, QGuiApplication)
+        app.focusWindowChanged.connect(self._on_focus_window)
+        self._released = False
         # Qt Multimedia shows paused frames exactly; a still would only cost decoding.
         self.enabled = player.backend.name != "qt"
 
@@ -135,22 +139,33 @@ class ExactStill(QObject):
             self._swap(self.view, self.player.surface)
 
     def _swap(self, out: QWidget, into: QWidget) -> None:
-        focus = QApplication.focusWidget()
         out.hide()
         into.show()
-        if focus is not None:
-            # WORKAROUND (Qt 6.12 offscreen platform): showing or hiding the surface's
-            # native window makes it the platform's focus window, a moment later, and
-            # the keyboard falls out of the screen; give it back to where it was.
-            for delay in (0, 30, 120):  # the platform's event comes when it comes
-                QTimer.singleShot(delay, lambda: self._refocus(focus))
 
-    def _refocus(self, focus: QWidget) -> None:
-        with suppress(RuntimeError):  # the widget was deleted meanwhile
-            if QApplication.focusWidget() is None and focus.isVisible():
-                focus.window().activateWindow()
-                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+    def _on_focus_window(self, window: QWindow | None) -> None:
+        # WORKAROUND (Qt 6.12 offscreen platform): showing a native child window (the
+        # surface, and this view beside it, native as its sibling) makes it the focus
+        # window, and the keyboard falls out of the screen. Give the focus back to the
+        # top-level window, which hands it to the widget that had it.
+        with suppress(RuntimeError):  # a widget was deleted meanwhile
+            ours = (self.view.windowHandle(), self.player.surface.windowHandle())
+            if window is not None and window in ours:
+                top = self.player.window().windowHandle()
+                if top is not None and top is not window:
+                    top.requestActivate()
+                    QTimer.singleShot(0, self._restore_focus)
+
+    def _restore_focus(self) -> None:
+        # The window is active again, but Qt does not hand the focus back to the widget
+        # that had it when the focus only moved between windows of one top level.
+        with suppress(RuntimeError):
+            last = self.player.window().focusWidget()
+            if QApplication.focusWidget() is None and last is not None:
+                last.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def release(self) -> None:
+        if not self._released:
+            self._released = True
+            QGuiApplication.instance().focusWindowChanged.disconnect(self._on_focus_window)
         self._timer.stop()
         self.loader.close()

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from takestock.core.arena import TakeFacts, Winner, blind_pairs, group_info, record_duel, take_facts
 from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
+from takestock.core.store import Store
 from takestock.core.takes import Take, get_take, rate_take
 from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.arena_models import (
@@ -59,7 +60,7 @@ from takestock.ui.arena_models import (
 )
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.library_model import ThumbnailLoader
-from takestock.ui.ops import Changes
+from takestock.ui.ops import Changes, Ops
 from takestock.ui.player import (
     HEADLESS_VLC_ARGS,
     Alignment,
@@ -255,8 +256,11 @@ class CompareScreen(QWidget):
         *,
         backend_factory: BackendFactory | None = None,
         seed: int | None = None,
+        ops: Ops | None = None,
     ) -> None:
         super().__init__()
+        self._own_ops = ops is None
+        self.ops = ops or Ops(services.open_store, parent=self)
         keep_singletons_alive()
         self._services = services
         self._bridge = bridge
@@ -444,6 +448,7 @@ class CompareScreen(QWidget):
         self._tick.timeout.connect(self._on_tick)
         self._groups_timer.timeout.connect(self._refresh_groups)
         self._bridge.job_changed.connect(self._on_job_changed)
+        self.ops.changed.connect(self.apply_changes)
         self._shortcut("W", lambda: self.set_wipe(not self.wipe_button.isChecked()))
         self._shortcut("R", self._toggle_alignment)
         self._shortcut("Ctrl+L", self._toggle_loop)
@@ -649,21 +654,27 @@ class CompareScreen(QWidget):
         """Mark the take in grid cell ``index`` usable; the others keep their verdicts."""
         if self._blind or not 0 <= index < len(self.cells):
             return
-        take = self.cells[index].take
-        try:
-            rate_take(self._services.store, take.id, verdict="usable")
-            fresh = get_take(self._services.store, self._services.library.root, take.id)
-        except TakestockError as exc:
-            self.message.setText(exc.message)
-            return
-        self.cells[index].set_take(fresh)
-        self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
-        self.message.setText(
-            self.tr("Marked %1 (take #%2) usable.")
-            .replace("%1", self.cells[index].name())
-            .replace("%2", str(take.id))
+        take_id, root = self.cells[index].take.id, self._services.library.root
+
+        def work(store: Store) -> Take:
+            rate_take(store, take_id, verdict="usable")
+            return get_take(store, root, take_id)
+
+        def done(fresh: Take) -> None:
+            for cell in self.cells:  # the grid may have changed meanwhile
+                if cell.take.id == take_id:
+                    cell.set_take(fresh)
+            self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
+            self.message.setText(self.tr("Marked %1 usable.").replace("%1", take_label(fresh)))
+            self.take_rated.emit(take_id)
+
+        # The Library and the Arena hear of it through the ops' change signal.
+        self.ops.write(
+            work,
+            Changes.of_takes(take_id),
+            done,
+            failure=lambda exc: self.message.setText(exc.message),
         )
-        self.take_rated.emit(take.id)
 
     def release(self) -> None:
         """Free the players and the frame workers (the screen is going away)."""
@@ -1051,6 +1062,8 @@ class CompareScreen(QWidget):
 
     def closeEvent(self, event: Any) -> None:
         self.release()
+        if self._own_ops:
+            self.ops.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
@@ -1058,3 +1071,5 @@ class CompareScreen(QWidget):
         self._groups_timer.stop()
         self._tick.stop()
         self.release()
+        if self._own_ops:
+            self.ops.shutdown()
