@@ -177,3 +177,31 @@ def test_a_rating_in_compare_shows_in_the_library(services, qtbot):
         qtbot.waitUntil(lambda: _tile(library, picked).verdict == "usable", timeout=3000)
     finally:
         window.shutdown()
+
+
+@pytest.mark.slow
+def test_the_queue_and_compare_show_jobs_and_groups_the_command_line_made(services, qtbot):
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        queue, compare = window.screens["queue"], window.screens["compare"]
+        window.show_screen("queue")
+        assert queue.model.rowCount() == 0
+        made = _takestock(
+            "generate", "--vendor", "sandbox", "--model", "sandbox-v1", "--vendor", "sandbox",
+            "--model", "sandbox-v1", "--prompt", "two gulls fight over a chip",
+            "--duration", "1", "--resolution", "360p", "--wait",
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        qtbot.waitUntil(lambda: queue.model.rowCount() == 2, timeout=5000)
+        assert {queue.model.job(r).state for r in range(2)} == {"done"}
+        assert queue.model.data(queue.model.index(0, queue.model.PROMPT)) == (
+            "two gulls fight over a chip"
+        )
+        # A new comparison group is offered in Compare.
+        qtbot.waitUntil(lambda: compare.groups.rowCount() == 1, timeout=5000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(SHOTS / "queue-after-cli.png"))
+    finally:
+        window.shutdown()
