@@ -146,6 +146,12 @@ def test_library_keys_work_whatever_was_clicked(services, bridge, qtbot):
         qtbot.keyClick(widget, Qt.Key.Key_U)
         assert screen.ops.wait()
         assert screen.current_take().verdict == "unrated", _name(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_3)
+        assert screen.ops.wait()
+        assert screen.current_take().stars == 3, _name(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_0)
+        assert screen.ops.wait()
+        assert screen.current_take().stars is None, _name(widget)
         backend = players[-1]
         backend.pause()
         backend.seek(500)
@@ -153,7 +159,7 @@ def test_library_keys_work_whatever_was_clicked(services, bridge, qtbot):
         qtbot.keyClick(widget, Qt.Key.Key_Period)
         assert backend.position_ms() > before, _name(widget)
         qtbot.keyClick(widget, Qt.Key.Key_Comma)
-        qtbot.keyClick(widget, Qt.Key.Key_Comma)
+        qtbot.keyClick(widget, Qt.Key.Key_J)  # J steps back too
         assert backend.position_ms() < before, _name(widget)
         qtbot.keyClick(widget, Qt.Key.Key_L)
         assert backend.is_playing(), _name(widget)
