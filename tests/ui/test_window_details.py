@@ -53,7 +53,12 @@ def test_empty_screens_name_the_key_the_window_really_binds(window):
     assert f"Generate screen ({generate_key})" in compare.empty.text()
     assert f"({key_text(window.go_actions['library'])})" in compare.empty.text()
     assert f"Generate screen ({generate_key})" in queue.empty.text()
-    assert "Ctrl+1" not in library.view.empty_text + compare.empty.text() + queue.empty.text()
+    arena = window.screens["arena"]
+    assert f"Generate screen ({generate_key})" in arena._board_empty.text()
+    assert f"Generate screen ({generate_key})" in arena._batches_empty.text()
+    shown = [library.view.empty_text, compare.empty.text(), queue.empty.text()]
+    shown += [arena._board_empty.text(), arena._batches_empty.text()]
+    assert not any("Ctrl+1)" in text for text in shown)
     window.show_screen("library")
     _shot(window, "library-empty")
 
