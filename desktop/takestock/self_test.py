@@ -4,6 +4,11 @@ It runs one sandbox generation through the GUI's own code path (the Generate scr
 and the engine's bridge), renders every screen to PNG under ``<data folder>/self-test``,
 prints that folder, and exits 0 only if all of it worked. Installers run it on the
 bundled app.
+
+It never touches the user's library: the data folder is a new temporary one, whatever
+``TAKESTOCK_HOME`` says (a library there may hold jobs the self-test would resume and
+pay for), unless ``home`` names one (``--home DIR``). A studio's shared database and
+media root are ignored for the same reason.
 """
 
 from __future__ import annotations
@@ -19,17 +24,25 @@ __all__ = ["run_self_test"]
 TIMEOUT_S = 90.0
 
 
-def _prepare_environment() -> Path:
+#: Settings that would point the self-test at a library shared with the user or a studio.
+_FOREIGN_LIBRARY = ("TAKESTOCK_DATABASE_URL", "TAKESTOCK_MEDIA_ROOT")
+
+
+def _prepare_environment(home: Path | None = None) -> Path:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if not os.environ.get("TAKESTOCK_HOME"):
-        os.environ["TAKESTOCK_HOME"] = tempfile.mkdtemp(prefix="takestock-self-test-")
+    root = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix="takestock-self-test-"))
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["TAKESTOCK_HOME"] = str(root)
+    for name in _FOREIGN_LIBRARY:
+        os.environ.pop(name, None)
     os.environ.setdefault("TAKESTOCK_SANDBOX_LATENCY", "0.5")
     os.environ.setdefault("TAKESTOCK_POLL_INTERVAL", "0.1")
     return Path(os.environ["TAKESTOCK_HOME"])
 
 
-def run_self_test() -> int:
-    home = _prepare_environment()
+def run_self_test(home: Path | None = None) -> int:
+    """Run the self-test in ``home`` (a new temporary folder when ``None``)."""
+    home = _prepare_environment(home)
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
 

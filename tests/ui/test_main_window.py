@@ -57,10 +57,12 @@ def test_generate_watch_the_queue_and_rate_with_the_keyboard(window, qtbot):
     library.view.selectRow(0)
     qtbot.keyClick(library.view, Qt.Key.Key_P)
     qtbot.keyClick(library.view, Qt.Key.Key_4)
+    assert win.ops.wait()
     store, root = win._services.store, win._services.library.root
     take = get_take(store, root, library.model.take(0).id)
     assert (take.verdict, take.stars) == ("usable", 4)
     qtbot.keyClick(library.view, Qt.Key.Key_X)
+    assert win.ops.wait()
     assert get_take(store, root, take.id).verdict == "reject"
     _shot(win, "library")
 
@@ -94,9 +96,9 @@ def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
     import subprocess
     import sys
 
-    home = tmp_path / "self-test-home"
+    home = tmp_path / "user-library"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAKESTOCK_")}
-    env["TAKESTOCK_HOME"] = str(home)
+    env["TAKESTOCK_HOME"] = str(home)  # the user's library: the self-test stays out of it
     result = subprocess.run(
         [sys.executable, "-m", "takestock", "--self-test"],
         capture_output=True,
@@ -106,7 +108,9 @@ def test_self_test_runs_a_generation_and_renders_every_screen(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
-    assert folder == home / "self-test"
+    assert folder.name == "self-test"
+    assert home not in folder.parents
+    assert not home.exists()
     shots = sorted(p.name for p in folder.glob("*.png"))
     assert {"generate.png", "queue.png", "library.png"} <= set(shots)
 

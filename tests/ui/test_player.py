@@ -98,7 +98,7 @@ def test_space_plays_and_pauses_keeping_the_rate(player, qtbot, clock):
     assert backend.position_ms() == 500
 
 
-def test_l_shuttles_forward_j_slows_then_rewinds_and_k_stops(player, qtbot, clock):
+def test_l_shuttles_forward_j_slows_then_steps_back_and_k_stops(player, qtbot, clock):
     backend = player.backend
     backend.set_rate(0.5)
     _key(qtbot, player, Qt.Key.Key_L)
@@ -117,14 +117,14 @@ def test_l_shuttles_forward_j_slows_then_rewinds_and_k_stops(player, qtbot, cloc
     _key(qtbot, player, Qt.Key.Key_J)
     assert backend.rate() == 1.0
     assert backend.position_ms() == 2000
-    _key(qtbot, player, Qt.Key.Key_J)  # at 1×: back a second, still playing
-    assert (backend.position_ms(), backend.is_playing()) == (1000, True)
+    _key(qtbot, player, Qt.Key.Key_J)  # at 1×: pause and step back one frame
+    assert (backend.position_ms(), backend.is_playing()) == (round(47 * FRAME_MS), False)
 
     backend.set_rate(2.0)
     _key(qtbot, player, Qt.Key.Key_K)
     assert (backend.is_playing(), backend.rate()) == (False, 1.0)
-    _key(qtbot, player, Qt.Key.Key_J)  # paused: back a second, still paused
-    assert (backend.position_ms(), backend.is_playing()) == (0, False)
+    _key(qtbot, player, Qt.Key.Key_J, 3)  # held down (repeated): frame after frame back
+    assert (backend.position_ms(), backend.is_playing()) == (round(44 * FRAME_MS), False)
 
 
 def test_comma_and_period_step_one_frame_and_pause(player, qtbot, clock):

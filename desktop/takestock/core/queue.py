@@ -6,7 +6,7 @@ itself: which jobs a view holds, how long a job has run, and which actions apply
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +21,7 @@ __all__ = [
     "elapsed_s",
     "job_actions",
     "needs_attention",
+    "request_prompts",
     "view_states",
     "waiting_for_files",
 ]
@@ -107,3 +108,15 @@ def waiting_for_files(store: Store) -> list[WaitingJob]:
     )
     prompts = {r["id"]: r["prompt"] for r in rows}
     return [WaitingJob(j, prompts.get(j.request_id, "")) for j in reversed(jobs)]
+
+
+def request_prompts(store: Store, request_ids: Iterable[int]) -> dict[int, str]:
+    """The prompt each request was made with (the filled-in text), by request id."""
+    ids = sorted(set(request_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.all(f"SELECT id, prompt FROM request WHERE id IN ({marks})", chunk):
+            found[int(row["id"])] = str(row["prompt"])
+    return found

@@ -325,7 +325,10 @@ class LibraryModel(QAbstractListModel):
 
     def refresh(self) -> None:
         """Fetch the ids again (new takes, changed ratings) and forget cached rows."""
-        ids = take_ids(self._store, self.where)
+        self.set_ids(take_ids(self._store, self.where))
+
+    def set_ids(self, ids: list[int]) -> None:
+        """Show these ids (read elsewhere for :attr:`where`) and forget cached rows."""
         self.beginResetModel()
         self._ids = ids
         self._rows_by_id = None

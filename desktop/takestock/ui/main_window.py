@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,9 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from takestock.ui.file_menu import FileMenu
+from takestock.ui.shortcuts import key_text
+
 if TYPE_CHECKING:
     from takestock.core.jobs import JobEvent
     from takestock.ui.bridge import EngineBridge
+    from takestock.ui.ops import Changes, Ops
     from takestock.ui.tray import TrayNotifier
     from takestock.wiring import Services
 
@@ -43,6 +47,10 @@ SCREENS: list[tuple[str, str, str]] = [
     ("arena", "Arena", "takestock.ui.screens.arena:ArenaScreen"),
     ("settings", "Settings", "takestock.ui.screens.settings:SettingsScreen"),
 ]
+
+
+#: Screens built with the window's :class:`~takestock.ui.ops.Ops` (they listen to it).
+OPS_SCREENS = frozenset({"library", "compare"})
 
 
 def _screen_class(path: str) -> Callable[..., QWidget]:
@@ -77,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Takestock")
         self.screens: dict[str, QWidget] = {}
         self.bridge: EngineBridge | None = None
+        self.ops: Ops | None = None
         self.tray: TrayNotifier | None = None
         self._services: Services | None = None
         self._nav = QListWidget()
@@ -100,6 +109,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(self._stack, 1)
         self.setCentralWidget(central)
         self._restore_geometry()
+        self.file_menu = FileMenu(self, self.menuBar().addMenu(self.tr("&File")))
+        self.go_actions: dict[str, QAction] = {}
+        go = self.menuBar().addMenu(self.tr("&Go"))
+        for index, (key, title, _) in enumerate(SCREENS[:9]):
+            action = go.addAction(self.tr(title))
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            self.go_actions[key] = action
         about = self.menuBar().addMenu(self.tr("&Help")).addAction(self.tr("&About Takestock"))
         about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it to the app menu
         about.triggered.connect(self._show_about)
@@ -130,13 +146,18 @@ class MainWindow(QMainWindow):
 
     def _open(self, services: Services) -> None:
         from takestock.ui.bridge import EngineBridge
+        from takestock.ui.ops import Ops
 
         self._services = services
         self.bridge = EngineBridge(services, self)
+        self.ops = Ops(
+            services.open_store, catalog_overrides=services.paths.catalog_overrides, parent=self
+        )
         self._stack.removeWidget(self._opening)
         self._opening.deleteLater()
         for key, _, path in SCREENS:
-            screen = _screen_class(path)(services, self.bridge)
+            extra = {"ops": self.ops} if key in OPS_SCREENS else {}
+            screen = _screen_class(path)(services, self.bridge, **extra)
             self.screens[key] = screen
             self._stack.addWidget(screen)
         self.statusBar().showMessage(str(services.paths.root))
@@ -146,14 +167,22 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_screen()
         self.bridge.start()
+        self.ops.watch()
+        library = self.screens.get("library")
+        self.file_menu.open(services, self.ops, getattr(library, "takes_to_export", list))
         self.ready.emit()
 
     def _connect_signals(self) -> None:
+        from takestock.ui.ops import Changes
+
         assert self.bridge is not None
+        assert self.ops is not None
         assert self.tray is not None
         self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
+        self.ops.changed.connect(self._on_changed)
+        self.ops.failed.connect(self._on_failed)
         self.tray.open_requested.connect(self._bring_to_front)
         queued = getattr(self.screens.get("generate"), "queued", None)
         if queued is not None:
@@ -169,17 +198,47 @@ class MainWindow(QMainWindow):
         compare = self.screens.get("compare")
         if wanted is not None and compare is not None:
             wanted.connect(lambda group: (compare.open_group(group), self.show_screen("compare")))
-        for index in range(min(9, self._nav.count())):
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
-            shortcut.activated.connect(lambda i=index: self._nav.setCurrentRow(i))
+        for key in ("library", "queue"):
+            chosen = getattr(self.screens.get(key), "compare_requested", None)
+            if chosen is not None and compare is not None:
+                chosen.connect(self._compare)
+        # A blind vote is stored by Compare itself: every other screen hears of it at once.
+        # ("Best" goes through the ops, which announce it.)
+        if compare is not None:
+            compare.duel_recorded.connect(  # type: ignore[attr-defined]
+                lambda _duel: self.ops.publish(Changes(takes=True))
+            )
+        for key, action in self.go_actions.items():
+            action.triggered.connect(lambda _=False, key=key: self.show_screen(key))
+        # A screen picked with the mouse takes the keys at once, as one picked by its key.
+        self._nav.itemClicked.connect(lambda _item: self._focus_screen())
+        keys = {key: key_text(action) for key, action in self.go_actions.items()}
+        for screen in self.screens.values():
+            tell = getattr(screen, "set_screen_keys", None)
+            if callable(tell):
+                tell(keys)
 
     # -------------------------------------------------------------- screens
 
     def show_screen(self, key: str) -> None:
+        """Show a screen and put the keyboard in it (its keys work at once)."""
         self._nav.setCurrentRow(list(self.screens).index(key))
+        self._focus_screen()
+
+    def _focus_screen(self) -> None:
+        screen = self._stack.currentWidget()
+        if screen is not None:
+            (screen.focusProxy() or screen).setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def current_screen(self) -> str:
         return list(self.screens)[self._stack.currentIndex()]
+
+    def _on_changed(self, changes: Changes) -> None:
+        # Screens handed the ops listen to them themselves.
+        for key, screen in self.screens.items():
+            apply = getattr(screen, "apply_changes", None)
+            if key not in OPS_SCREENS and callable(apply):
+                apply(changes)
 
     def _on_job_changed(self, event: JobEvent) -> None:
         if event.take_id is not None:
@@ -195,6 +254,10 @@ class MainWindow(QMainWindow):
     def _use_prompt(self, version_id: int) -> None:
         self.screens["generate"].load_prompt_version(version_id)  # type: ignore[attr-defined]
         self.show_screen("generate")
+
+    def _compare(self, take_ids: list[int]) -> None:
+        self.screens["compare"].compare(take_ids)  # type: ignore[attr-defined]
+        self.show_screen("compare")
 
     def _open_take(self, take_id: int) -> None:
         select = getattr(self.screens.get("library"), "select_take", None)
@@ -234,6 +297,8 @@ class MainWindow(QMainWindow):
         # The tray checks expiring credits on a timer: stop it before the store closes.
         if self.tray is not None:
             self.tray.shutdown()
+        if self.ops is not None:  # no change may reach a screen once it shuts down
+            self.ops.shutdown()
         for screen in self.screens.values():
             stop = getattr(screen, "shutdown", None)
             if callable(stop):

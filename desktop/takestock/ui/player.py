@@ -928,8 +928,8 @@ def handle_transport_key(transport: Transport, key: int) -> bool:
     - Space: play or pause, keeping the rate.
     - K: pause and reset the rate to 1×.
     - L: when paused, play at 1×; when playing, double the rate, up to 4×.
-    - J: when shuttling forward faster than 1×, halve the rate; otherwise jump back one
-      second (playing or paused, as it was): the nearest thing to reverse play.
+    - J: when shuttling forward faster than 1×, halve the rate; otherwise pause and step
+      one frame back; held down it repeats (reverse at the key-repeat rate).
     - ``,`` / ``.``: pause and step one frame back / forward.
     - Left / Right: one second back / forward. Home / End: first / last frame (End pauses).
     - M: mute or unmute.
@@ -950,7 +950,7 @@ def handle_transport_key(transport: Transport, key: int) -> bool:
         if transport.is_playing() and transport.rate() > 1.0:
             transport.set_rate(max(transport.rate() / 2, 1.0))
         else:
-            transport.seek(max(0, transport.position_ms() - _SEEK_STEP_MS))
+            transport.step_frame(-1)
     elif key == k.Key_Comma:
         transport.step_frame(-1)
     elif key == k.Key_Period:

@@ -19,11 +19,11 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon
 
 from takestock.core.credits import list_accounts
 from takestock.core.jobs import ACTIVE_STATES, Job, JobEvent, get_jobs, job_ids
-from takestock.core.queue import QueueView, elapsed_s, view_states
+from takestock.core.queue import QueueView, elapsed_s, request_prompts, view_states
 from takestock.core.store import Store
 
 __all__ = ["PROGRESS_ROLE", "QueueModel", "cost_text", "elapsed_text", "state_text"]
@@ -59,7 +59,9 @@ def _amount(value: float) -> str:
 
 
 def cost_text(job: Job) -> str:
-    """What the job costs: the vendor's charge where known, else the estimate (≈)."""
+    """What the job costs: the vendor's charge where known; once settled, what was
+    charged (the estimate, where the vendor reports none) or nothing; until then the
+    estimate (≈)."""
     estimate = job.estimate or {}
     unit = estimate.get("unit", "")
     if job.charged_without_output:
@@ -75,6 +77,10 @@ def cost_text(job: Job) -> str:
     if estimate.get("amount") is None:
         return _tr("price unknown")  # never shown as free
     amount = float(estimate["amount"])
+    if job.state == "done":  # settled: the ledger took the estimate
+        return f"{_amount(amount)} {unit}".strip()
+    if job.state in ("failed", "cancelled"):  # settled: the hold was released
+        return _tr("not charged")
     return f"≈ {_amount(amount)} {unit}".strip()
 
 
@@ -116,7 +122,10 @@ class QueueModel(QAbstractTableModel):
         "Cost",
         "Take",
         "Note",
+        "Prompt",
     )
+    #: Last in the model (columns keep their numbers); the view shows it second.
+    PROMPT = 10
     ELAPSED = 5
     PROGRESS = 4
     COST = 7
@@ -132,6 +141,8 @@ class QueueModel(QAbstractTableModel):
         self._ids: list[int] = []  # newest first
         self._cache: dict[int, Job] = {}
         self._accounts: dict[int, str] = {}
+        self._prompts: dict[int, str] = {}  # request id -> prompt
+        self.posters: Callable[[Job], QIcon | None] | None = None
         self.refresh()
 
     @property
@@ -158,7 +169,10 @@ class QueueModel(QAbstractTableModel):
         if job is None:
             start = max(0, row - PAGE // 4)
             wanted = [i for i in self._ids[start : start + PAGE] if i not in self._cache]
-            self._cache.update(get_jobs(self._store, wanted))
+            fetched = get_jobs(self._store, wanted)
+            self._cache.update(fetched)
+            asked = {j.request_id for j in fetched.values()} - set(self._prompts)
+            self._prompts.update(request_prompts(self._store, asked))
             job = self._cache[job_id]
         return job
 
@@ -187,6 +201,8 @@ class QueueModel(QAbstractTableModel):
         if found.account_id is not None and found.account_id not in self._accounts:
             self._accounts = {a.id: a.name for a in list_accounts(self._store)}
         self._cache[found.id] = found
+        if found.request_id not in self._prompts:
+            self._prompts.update(request_prompts(self._store, [found.request_id]))
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
             return
@@ -240,7 +256,11 @@ class QueueModel(QAbstractTableModel):
                 return job.progress if job.progress is not None else 0.0
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.PROMPT:
+                return self._prompts.get(job.request_id) or None
             return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == self.PROMPT:
+            return self.posters(job) if self.posters is not None and job.take_id else None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(job, column)
         if role == Qt.ItemDataRole.FontRole and (
@@ -286,6 +306,8 @@ class QueueModel(QAbstractTableModel):
             return _tr("take %1").replace("%1", str(job.take_id)) if job.take_id else ""
         if column == 9:
             return self._note(job)
+        if column == self.PROMPT:
+            return " ".join(self._prompts.get(job.request_id, "").split())
         return None
 
     def _note(self, job: Job) -> str:

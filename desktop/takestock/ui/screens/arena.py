@@ -3,6 +3,7 @@ costs per usable second; and every comparison group's planned, spent and refunde
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -30,6 +31,8 @@ from takestock.ui.arena_models import (
     plural,
 )
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
+from takestock.ui.shortcuts import screen_hint
 from takestock.wiring import Services
 
 __all__ = ["ArenaScreen"]
@@ -115,13 +118,7 @@ class ArenaScreen(QWidget):
 
         self.board_view = _table(self.leaderboard, LeaderboardModel.COLUMNS.index("Vendor / model"))
         self._board_stack = QStackedWidget()
-        self._board_empty = _empty(
-            self.tr(
-                "No takes to rank yet. Generate one prompt on two or more models "
-                "(Generate, Ctrl+1), then vote blind on the Compare screen: "
-                "Blind vote (Ctrl+B), then A, B or T for a tie."
-            )
-        )
+        self._board_empty = _empty("")
         self._board_stack.addWidget(self._board_empty)
         self._board_stack.addWidget(self.board_view)
         self.board_note = QLabel(
@@ -143,13 +140,8 @@ class ArenaScreen(QWidget):
 
         self.batches_view = _table(self.batches, BatchesModel.COLUMNS.index("Prompt"))
         self._batches_stack = QStackedWidget()
-        self._batches_empty = _empty(
-            self.tr(
-                "No batches yet. Every request you send from the Generate screen (Ctrl+1) "
-                "is a batch: here you will see what it was planned to cost, what it spent "
-                "and what was refunded."
-            )
-        )
+        self._batches_empty = _empty("")
+        self.set_screen_keys({})
         self._batches_stack.addWidget(self._batches_empty)
         self._batches_stack.addWidget(self.batches_view)
         self.batches_note = QLabel(
@@ -275,6 +267,35 @@ class ArenaScreen(QWidget):
             self._refresh_timer.start()
             return
         self.batches.invalidate(request_id)
+
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        generate, compare = screen_hint(keys, "generate"), screen_hint(keys, "compare")
+        self._board_empty.setText(
+            self.tr(
+                "No takes to rank yet. Generate one prompt on two or more models on the "
+                "Generate screen%1, then vote blind on the Compare screen%2: "
+                "Blind vote (Ctrl+B), then A, B or T for a tie."
+            )
+            .replace("%1", generate)
+            .replace("%2", compare)
+        )
+        self._batches_empty.setText(
+            self.tr(
+                "No batches yet. Every request you send from the Generate screen%1 is a "
+                "batch: here you will see what it was planned to cost, what it spent and "
+                "what was refunded."
+            ).replace("%1", generate)
+        )
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Duels, ratings or jobs changed (here or in another process)."""
+        if not (changes.takes or changes.jobs or changes.prompts):
+            return
+        if self.isVisible():
+            self._refresh_timer.start()
+        else:
+            self._stale = True
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -20,29 +20,16 @@ from __future__ import annotations
 
 import functools
 import html
-import queue
 import random
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from PIL import Image
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QColor,
-    QFont,
     QGuiApplication,
     QImage,
-    QKeyEvent,
     QKeySequence,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QPen,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -52,7 +39,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -62,8 +48,9 @@ from PySide6.QtWidgets import (
 from takestock.core.arena import TakeFacts, Winner, blind_pairs, group_info, record_duel, take_facts
 from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
-from takestock.core.media import poster_frame
+from takestock.core.store import Store
 from takestock.core.takes import Take, get_take, rate_take
+from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.arena_models import (
     GroupsModel,
     job_cost_text,
@@ -72,6 +59,8 @@ from takestock.ui.arena_models import (
     wait_text,
 )
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.library_model import ThumbnailLoader
+from takestock.ui.ops import Changes, Ops
 from takestock.ui.player import (
     HEADLESS_VLC_ARGS,
     Alignment,
@@ -81,8 +70,11 @@ from takestock.ui.player import (
     TransportBar,
     best_backend,
     frame_at,
-    handle_transport_key,
 )
+from takestock.ui.shortcuts import player_shortcuts, screen_hint
+from takestock.ui.still import ExactStill
+from takestock.ui.take_picker import POSTER, TakePicker, take_label
+from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
 
 __all__ = ["MAX_TAKES", "CompareCell", "CompareScreen", "FrameLoader", "WipeView"]
@@ -91,10 +83,6 @@ __all__ = ["MAX_TAKES", "CompareCell", "CompareScreen", "FrameLoader", "WipeView
 MAX_TAKES = 4
 #: How often the shared transport and the wipe catch up with the players.
 TICK_MS = 40
-#: The longest side of a wipe frame, in pixels (frames are never enlarged).
-WIPE_FRAME_SIDE = 1280
-#: Decoded wipe frames kept in memory (both sides together).
-FRAME_MEMORY = 48
 
 BackendFactory = Callable[[Take], PlayerBackend]
 
@@ -105,267 +93,6 @@ def _default_backend(take: Take) -> PlayerBackend:
     if QGuiApplication.platformName() in ("offscreen", "minimal"):
         return best_backend(vlc_args=HEADLESS_VLC_ARGS)
     return best_backend()
-
-
-# --------------------------------------------------------------------- frames
-
-
-@dataclass(frozen=True, slots=True)
-class _Pixels:
-    """A decoded frame as plain RGB bytes (safe to pass between threads)."""
-
-    width: int
-    height: int
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    side: int
-    path: Path
-    sha256: str
-    frame: int
-    fps: float
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return self.sha256, self.frame
-
-
-class FrameLoader(QObject):
-    """Decodes single frames off the UI thread, one at a time per side, latest wins.
-
-    A request made while that side is busy replaces any request still waiting, so
-    scrubbing never queues up work. Frames are cached as JPEGs under ``cache_dir`` and
-    the newest few are kept in memory. Workers hand back plain bytes through a queue and
-    an argument-less signal; every Qt object is made on the UI thread.
-
-    Signals:
-        frame_ready(int, QImage): a side (0 left, 1 right) and its newest frame.
-        failed(int, str): a side whose frame could not be decoded, and why.
-    """
-
-    frame_ready = Signal(int, QImage)
-    failed = Signal(int, str)
-    _arrived = Signal()  # emitted by a worker thread: results wait in self._results
-
-    def __init__(self, cache_dir: Path, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._cache_dir = cache_dir
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="compare-frames")
-        self._results: queue.SimpleQueue[tuple[_Ask, _Pixels | BaseException]] = queue.SimpleQueue()
-        self._busy = [False, False]
-        self._waiting: list[_Ask | None] = [None, None]
-        self._memory: OrderedDict[tuple[str, int], QImage] = OrderedDict()
-        self._closed = False
-        self._arrived.connect(self._drain)
-
-    def request(self, side: int, path: Path, sha256: str, frame: int, fps: float) -> None:
-        """Ask for ``frame`` of the clip at ``path`` on ``side``; answered by ``frame_ready``."""
-        ask = _Ask(side, Path(path), sha256, max(0, frame), fps)
-        cached = self._memory.get(ask.key)
-        if cached is not None:
-            self._memory.move_to_end(ask.key)
-            self._waiting[side] = None
-            self.frame_ready.emit(side, cached)
-            return
-        if self._busy[side]:
-            self._waiting[side] = ask
-            return
-        self._submit(ask)
-
-    def busy(self) -> bool:
-        return any(self._busy) or any(a is not None for a in self._waiting)
-
-    def _submit(self, ask: _Ask) -> None:
-        if self._closed:
-            return
-        self._busy[ask.side] = True
-        self._pool.submit(self._work, ask)
-
-    def _work(self, ask: _Ask) -> None:
-        """On a worker thread: decode (or read from the cache) and report back."""
-        result: _Pixels | BaseException
-        try:
-            result = self._load(ask)
-        except BaseException as exc:  # delivered to the UI, never dropped
-            result = exc
-        self._results.put((ask, result))
-        with suppress(RuntimeError):  # the loader was deleted meanwhile
-            self._arrived.emit()
-
-    def _load(self, ask: _Ask) -> _Pixels:
-        dest = self._cache_dir / f"{ask.sha256[:40]}-{WIPE_FRAME_SIDE}-{ask.frame:06d}.jpg"
-        if not dest.exists():
-            poster_frame(
-                ask.path,
-                dest,
-                at_s=ask.frame / ask.fps,
-                max_size=(WIPE_FRAME_SIDE, WIPE_FRAME_SIDE),
-                quality=90,
-            )
-        try:
-            with Image.open(dest) as picture:
-                rgb = picture.convert("RGB")
-        except OSError as exc:
-            dest.unlink(missing_ok=True)
-            raise TakestockError(f"{ask.path.name}: the frame could not be read back.") from exc
-        return _Pixels(rgb.width, rgb.height, rgb.tobytes())
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                ask, result = self._results.get_nowait()
-            except queue.Empty:
-                return
-            self._on_done(ask, result)
-
-    def _on_done(self, ask: _Ask, result: _Pixels | BaseException) -> None:
-        self._busy[ask.side] = False
-        if isinstance(result, _Pixels):
-            image = QImage(
-                result.data, result.width, result.height, result.width * 3,
-                QImage.Format.Format_RGB888,
-            ).copy()  # fmt: skip
-            self._memory[ask.key] = image
-            while len(self._memory) > FRAME_MEMORY:
-                self._memory.popitem(last=False)
-            self.frame_ready.emit(ask.side, image)
-        else:
-            message = result.message if isinstance(result, TakestockError) else repr(result)
-            self.failed.emit(ask.side, message)
-        waiting, self._waiting[ask.side] = self._waiting[ask.side], None
-        if waiting is not None:
-            self.request(waiting.side, waiting.path, waiting.sha256, waiting.frame, waiting.fps)
-
-    def close(self) -> None:
-        """Stop taking work; a decode under way finishes and is dropped."""
-        self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class WipeView(QWidget):
-    """Two pictures on one rectangle, split by a divider the user drags.
-
-    Left of the divider is the left picture, right of it the right one. Mouse drags and
-    ``[`` / ``]`` (handled by the screen) move it.
-
-    Attributes:
-        divider: where the split is, 0.0 (all right picture) to 1.0 (all left).
-        images: the two pictures (``None`` until loaded).
-        labels: what each corner says (vendor and model, or "A" and "B" when blind).
-
-    Signals:
-        divider_moved(float): the user moved the divider.
-    """
-
-    divider_moved = Signal(float)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.divider = 0.5
-        self.images: list[QImage | None] = [None, None]
-        self.labels = ["", ""]
-        self.note = ""
-        self.setMinimumSize(QSize(320, 180))
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setCursor(Qt.CursorShape.SplitHCursor)
-        self.setMouseTracking(False)
-
-    def set_image(self, side: int, image: QImage | None) -> None:
-        self.images[side] = image
-        self.update()
-
-    def set_labels(self, left: str, right: str) -> None:
-        self.labels = [left, right]
-        self.update()
-
-    def set_note(self, note: str) -> None:
-        self.note = note
-        self.update()
-
-    def set_divider(self, fraction: float) -> None:
-        self.divider = min(max(fraction, 0.0), 1.0)
-        self.update()
-
-    def picture_rect(self) -> QRectF:
-        """Where the pictures are drawn: the first one's shape, fitted and centred."""
-        area = QRectF(self.rect())
-        image = self.images[0] or self.images[1]
-        if image is None or image.isNull() or area.isEmpty():
-            return area
-        scale = min(area.width() / image.width(), area.height() / image.height())
-        w, h = image.width() * scale, image.height() * scale
-        return QRectF(area.center().x() - w / 2, area.center().y() - h / 2, w, h)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.fillRect(self.rect(), QColor("black"))
-        target = self.picture_rect()
-        split = target.left() + target.width() * self.divider
-        for side, image in enumerate(self.images):
-            if image is None or image.isNull():
-                continue
-            painter.save()
-            if side == 0:
-                painter.setClipRect(
-                    QRectF(target.left(), target.top(), split - target.left(), target.height())
-                )
-            else:
-                painter.setClipRect(
-                    QRectF(split, target.top(), target.right() - split, target.height())
-                )
-            painter.drawImage(target, image)
-            painter.restore()
-        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
-        painter.drawLine(QPointF(split, target.top()), QPointF(split, target.bottom()))
-        painter.setBrush(QColor(255, 255, 255, 230))
-        painter.drawEllipse(QPointF(split, target.center().y()), 7, 7)
-        font = QFont(self.font())
-        font.setBold(True)
-        painter.setFont(font)
-        metrics = painter.fontMetrics()
-        for side, text in enumerate(self.labels):
-            if not text:
-                continue
-            width = metrics.horizontalAdvance(text) + 16
-            height = metrics.height() + 8
-            x = target.left() + 8 if side == 0 else target.right() - 8 - width
-            box = QRectF(x, target.bottom() - 16 - height, width, height)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            painter.drawRoundedRect(box, 4, 4)
-            painter.setPen(QColor("white"))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-        if self.note or not any(self.images):
-            note = self.note or self.tr("Decoding frames…")
-            painter.setPen(QColor(220, 220, 220))
-            painter.drawText(
-                QRectF(self.rect()).adjusted(0, 12, 0, 0),
-                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                note,
-            )
-        painter.end()
-
-    def _drag_to(self, x: float) -> None:
-        target = self.picture_rect()
-        if target.width() > 0:
-            self.set_divider((x - target.left()) / target.width())
-            self.divider_moved.emit(self.divider)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._drag_to(event.position().x())
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.MouseButton.LeftButton:
-            self._drag_to(event.position().x())
-        super().mouseMoveEvent(event)
-
-
-# ---------------------------------------------------------------------- cells
 
 
 class CompareCell(QFrame):
@@ -383,6 +110,7 @@ class CompareCell(QFrame):
     """
 
     pick_requested = Signal(int)
+    swap_requested = Signal(int)
 
     def __init__(
         self,
@@ -415,6 +143,10 @@ class CompareCell(QFrame):
             self.tr("Mark this take usable (%1)").replace("%1", str(number))
         )
         self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.swap_button = QToolButton()
+        self.swap_button.setText(self.tr("⇄ Other take…"))
+        self.swap_button.setToolTip(self.tr("Show another take of the comparison in this tile"))
+        self.swap_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         caption = QHBoxLayout()
         caption.setContentsMargins(8, 6, 8, 4)
         text = QVBoxLayout()
@@ -422,6 +154,7 @@ class CompareCell(QFrame):
         text.addWidget(self.title)
         text.addWidget(self.details)
         caption.addLayout(text, 1)
+        caption.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignTop)
         caption.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -436,10 +169,11 @@ class CompareCell(QFrame):
             broken.setMinimumSize(QSize(160, 90))
             layout.addWidget(broken, 1)
         self.pick_button.clicked.connect(lambda: self.pick_requested.emit(self.take.id))
+        self.swap_button.clicked.connect(lambda: self.swap_requested.emit(self.take.id))
         self.set_blind(None)
 
     def name(self) -> str:
-        return f"{self.take.vendor} · {self.take.model}"
+        return take_label(self.take)
 
     def detail_text(self) -> str:
         t, f = self.take, self.facts
@@ -461,12 +195,14 @@ class CompareCell(QFrame):
             self.title.setText(letter)
             self.details.setText(self.tr("Hidden until you vote"))
             self.pick_button.hide()
+            self.swap_button.hide()
             self.setToolTip("")
             return
         verdict = {"usable": " ✓", "reject": " ✗"}.get(self.take.verdict, "")
         self.title.setText(self.name() + verdict)
         self.details.setText(self.detail_text())
         self.pick_button.show()
+        self.swap_button.show()
         self.pick_button.setEnabled(self.take.verdict != "usable")
         self.setToolTip(f"#{self.take.id} · {self.take.path.name}")
 
@@ -520,8 +256,11 @@ class CompareScreen(QWidget):
         *,
         backend_factory: BackendFactory | None = None,
         seed: int | None = None,
+        ops: Ops | None = None,
     ) -> None:
         super().__init__()
+        self._own_ops = ops is None
+        self.ops = ops or Ops(services.open_store, parent=self)
         keep_singletons_alive()
         self._services = services
         self._bridge = bridge
@@ -530,6 +269,9 @@ class CompareScreen(QWidget):
             random.Random(seed) if seed is not None else random.SystemRandom()
         )
         self._takes: list[Take] = []
+        self._pool: list[int] = []  # every take the comparison can show, in order
+        self._posters: ThumbnailLoader | None = None
+        self.picker: TakePicker | None = None
         self._facts: dict[int, TakeFacts] = {}
         self._request_id: int | None = None
         self._note = ""
@@ -544,9 +286,11 @@ class CompareScreen(QWidget):
         self._notice_shown = False
         self.blind_seed: int | None = None
         self.cells: list[CompareCell] = []
+        self.stills: list[ExactStill] = []
         self.sync: SyncGroup | None = None
         self.transport: TransportBar | None = None
         self._build()
+        self.setFocusProxy(self.stage)  # coming to the screen, the keys drive the players
         self._connect_signals()
         self._update_controls()
         self._select_group_in_combo()
@@ -617,12 +361,8 @@ class CompareScreen(QWidget):
 
         self.stage = QStackedWidget()
         self.stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.empty = QLabel(
-            self.tr(
-                "Nothing to compare yet — generate one prompt on two or more models "
-                "on the Generate screen (Ctrl+1); each such request is a comparison group."
-            )
-        )
+        self.empty = QLabel()
+        self.set_screen_keys({})
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid_page = QWidget()
@@ -708,6 +448,7 @@ class CompareScreen(QWidget):
         self._tick.timeout.connect(self._on_tick)
         self._groups_timer.timeout.connect(self._refresh_groups)
         self._bridge.job_changed.connect(self._on_job_changed)
+        self.ops.changed.connect(self.apply_changes)
         self._shortcut("W", lambda: self.set_wipe(not self.wipe_button.isChecked()))
         self._shortcut("R", self._toggle_alignment)
         self._shortcut("Ctrl+L", self._toggle_loop)
@@ -724,11 +465,14 @@ class CompareScreen(QWidget):
             self._shortcut(str(n + 1), functools.partial(self.pick_best, n))
             for n in range(MAX_TAKES)
         ]
+        # Wherever the focus is in the screen (a button, a combo, a tile), the player
+        # keys drive every tile together.
+        player_shortcuts(self, lambda: self.sync, self._after_transport_key)
 
     # ------------------------------------------------------------------ public
 
     def compare(self, take_ids: Sequence[int], *, request_id: int | None = None) -> None:
-        """Show these takes (2 to 4; the first four of more) under one transport."""
+        """Show these takes (2 to 4; of more, the first four, the rest a swap away)."""
         ids = list(dict.fromkeys(take_ids))
         store, root = self._services.store, self._services.library.root
         takes = []
@@ -738,6 +482,7 @@ class CompareScreen(QWidget):
             except TakestockError as exc:
                 self.message.setText(exc.message)
         self._leave_blind(reveal=False)
+        self._pool = ids
         self._takes = takes
         self._facts = take_facts(store, [t.id for t in takes])
         shared = {t.request_id for t in takes}
@@ -745,8 +490,8 @@ class CompareScreen(QWidget):
             request_id if request_id is not None else (shared.pop() if len(shared) == 1 else None)
         )
         self._note = (
-            self.tr("Showing the first %1 of %2 takes.")
-            .replace("%1", str(MAX_TAKES))
+            self.tr("%1 of %2 takes shown; ⇄ on a tile shows another")
+            .replace("%1", str(len(takes)))
             .replace("%2", str(len(ids)))
             if len(ids) > MAX_TAKES
             else ""
@@ -757,6 +502,54 @@ class CompareScreen(QWidget):
         self._show_prompt()
         self._show_takes(takes)
         self._select_group_in_combo()
+
+    def pool(self) -> list[int]:
+        """Every take this comparison can show (a group's, or those chosen)."""
+        return list(self._pool)
+
+    def choose_take(self, index: int) -> TakePicker | None:
+        """Open the picker for tile ``index``: every take of the comparison, by poster."""
+        if self._blind or not 0 <= index < len(self.cells):
+            return None
+        store, root = self._services.store, self._services.library.root
+        takes = []
+        for take_id in self._pool:
+            with suppress(TakestockError):  # deleted since: not offered
+                takes.append(get_take(store, root, take_id))
+        if self._posters is None:
+            cache = ThumbnailCache(self._services.paths.thumbnails)
+            self._posters = ThumbnailLoader(cache, POSTER * self.devicePixelRatioF(), parent=self)
+        self.picker = TakePicker(
+            takes,
+            current=self.cells[index].take.id,
+            shown=self.shown_take_ids(),
+            loader=self._posters,
+            parent=self,
+        )
+        self.picker.chosen.connect(functools.partial(self.swap, index))
+        self.picker.finished.connect(lambda _result: self.stage.setFocus())
+        self.picker.open()
+        return self.picker
+
+    def swap(self, index: int, take_id: int) -> None:
+        """Show ``take_id`` in tile ``index``; a take already shown trades places."""
+        ids = self.shown_take_ids()
+        if not 0 <= index < len(ids) or ids[index] == take_id:
+            return
+        if take_id in ids:
+            ids[ids.index(take_id)] = ids[index]
+        ids[index] = take_id
+        store, root = self._services.store, self._services.library.root
+        try:
+            by_id = {t.id: t for t in self._takes}
+            takes = [by_id.get(i) or get_take(store, root, i) for i in ids]
+        except TakestockError as exc:
+            self.message.setText(exc.message)
+            return
+        self._takes = takes
+        self._facts = take_facts(store, ids)
+        self._show_prompt()
+        self._show_takes(takes)
 
     def open_group(self, request_id: int) -> None:
         """Compare the takes of one request (a comparison group)."""
@@ -861,26 +654,34 @@ class CompareScreen(QWidget):
         """Mark the take in grid cell ``index`` usable; the others keep their verdicts."""
         if self._blind or not 0 <= index < len(self.cells):
             return
-        take = self.cells[index].take
-        try:
-            rate_take(self._services.store, take.id, verdict="usable")
-            fresh = get_take(self._services.store, self._services.library.root, take.id)
-        except TakestockError as exc:
-            self.message.setText(exc.message)
-            return
-        self.cells[index].set_take(fresh)
-        self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
-        self.message.setText(
-            self.tr("Marked %1 (take #%2) usable.")
-            .replace("%1", self.cells[index].name())
-            .replace("%2", str(take.id))
+        take_id, root = self.cells[index].take.id, self._services.library.root
+
+        def work(store: Store) -> Take:
+            rate_take(store, take_id, verdict="usable")
+            return get_take(store, root, take_id)
+
+        def done(fresh: Take) -> None:
+            for cell in self.cells:  # the grid may have changed meanwhile
+                if cell.take.id == take_id:
+                    cell.set_take(fresh)
+            self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
+            self.message.setText(self.tr("Marked %1 usable.").replace("%1", take_label(fresh)))
+            self.take_rated.emit(take_id)
+
+        # The Library and the Arena hear of it through the ops' change signal.
+        self.ops.write(
+            work,
+            Changes.of_takes(take_id),
+            done,
+            failure=lambda exc: self.message.setText(exc.message),
         )
-        self.take_rated.emit(take.id)
 
     def release(self) -> None:
         """Free the players and the frame workers (the screen is going away)."""
         self._clear_cells()
         self.loader.close()
+        if self._posters is not None:
+            self._posters.shutdown()
 
     # ------------------------------------------------------------------ blind
 
@@ -928,7 +729,7 @@ class CompareScreen(QWidget):
             self.reveal.hide()
             self.message.setText(self.tr("Blind round ended; no votes were cast."))
             return
-        names = {t.id: f"{t.vendor} · {t.model}" for t in self._takes}
+        names = {t.id: take_label(t) for t in self._takes}
 
         def who(take_id: int) -> str:
             return f"<b>{html.escape(names.get(take_id, f'#{take_id}'))}</b>"
@@ -965,6 +766,9 @@ class CompareScreen(QWidget):
             self._transport_holder.removeWidget(self.transport)
             self.transport.deleteLater()
             self.transport = None
+        for still in self.stills:
+            still.release()
+        self.stills = []
         for cell in self.cells:
             if cell.player is not None:
                 cell.player.release()
@@ -989,6 +793,9 @@ class CompareScreen(QWidget):
             self._notice_shown = self._notice_shown or player is not None
             cell = CompareCell(take, self._facts.get(take.id), n + 1, player, error)
             cell.pick_requested.connect(self._on_pick_requested)
+            cell.swap_requested.connect(
+                lambda take_id: self.choose_take(self.shown_take_ids().index(take_id))
+            )
             if letters is not None:
                 cell.set_blind(letters[n])
             self._grid.addWidget(cell, n // columns, n % columns)
@@ -1026,6 +833,10 @@ class CompareScreen(QWidget):
             player.transport.hide()
             player.setFocusProxy(self.stage)
             player.load(take.path)
+            # Every tile shows the exact frame its counter names when paused (ui.still).
+            still = ExactStill(player, self._services.paths.thumbnails / "frames")
+            still.load(take.path)
+            self.stills.append(still)
         except TakestockError as exc:
             return None, exc.message
         except Exception as exc:  # a backend that cannot start: say so in the cell
@@ -1187,6 +998,37 @@ class CompareScreen(QWidget):
         if event.take_id is not None:
             self._groups_timer.start()
 
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self.empty.setText(
+            self.tr(
+                "Nothing to compare yet — generate one prompt on two or more models on the "
+                "Generate screen%1 (each such request is a comparison group), or select two "
+                "to four takes in the Library%2 and press C."
+            )
+            .replace("%1", screen_hint(keys, "generate"))
+            .replace("%2", screen_hint(keys, "library"))
+        )
+
+    def apply_changes(self, changes: Changes) -> None:
+        """New takes may make new groups; a take rated elsewhere shows its new verdict
+        (not during a blind round, where names and verdicts stay hidden)."""
+        if not changes.takes:
+            return
+        self._groups_timer.start()
+        shown = {c.take.id for c in self.cells}
+        if self._blind or (changes.take_ids and not shown & changes.take_ids):
+            return
+        store, root = self._services.store, self._services.library.root
+        for cell in self.cells:
+            try:
+                fresh = get_take(store, root, cell.take.id)
+            except TakestockError:
+                continue  # deleted meanwhile: the cell keeps what it shows
+            if (fresh.verdict, fresh.stars) != (cell.take.verdict, cell.take.stars):
+                cell.set_take(fresh)
+                self._takes = [fresh if t.id == fresh.id else t for t in self._takes]
+
     def _refresh_groups(self) -> None:
         self.groups.refresh()
         self._select_group_in_combo()
@@ -1201,14 +1043,9 @@ class CompareScreen(QWidget):
 
     # ------------------------------------------------------------------ events
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
-        if plain and self.sync is not None and handle_transport_key(self.sync, event.key()):
-            event.accept()
-            self._refresh_transport()
-            self._request_frames()
-            return
-        super().keyPressEvent(event)
+    def _after_transport_key(self) -> None:
+        self._refresh_transport()
+        self._request_frames()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -1225,6 +1062,8 @@ class CompareScreen(QWidget):
 
     def closeEvent(self, event: Any) -> None:
         self.release()
+        if self._own_ops:
+            self.ops.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
@@ -1232,3 +1071,5 @@ class CompareScreen(QWidget):
         self._groups_timer.stop()
         self._tick.stop()
         self.release()
+        if self._own_ops:
+            self.ops.shutdown()

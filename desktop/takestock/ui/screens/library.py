@@ -10,8 +10,7 @@ reasons and notes to edit. Every write goes through ``core.takes`` / ``core.reas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -22,6 +21,7 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSettings,
     QSize,
@@ -44,19 +44,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QButtonGroup,
     QComboBox,
     QDateEdit,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
-    QPlainTextEdit,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
+    QMenu,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -68,28 +62,36 @@ from PySide6.QtWidgets import (
 
 from takestock.core.errors import TakestockError
 from takestock.core.jobs import JobEvent
-from takestock.core.reasons import add_reason, list_reasons, reason_choices
+from takestock.core.reasons import add_reason, list_reasons
+from takestock.core.store import Store
 from takestock.core.takes import (
     VERDICTS,
     Take,
-    TakeDetails,
     TakeFacets,
     TakeFilter,
     rate_take,
     rate_takes,
     take_details,
     take_facets,
+    take_ids,
 )
 from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.bridge import EngineBridge
-from takestock.ui.library_model import LibraryModel, ReasonsModel, ThumbnailLoader
+from takestock.ui.library_model import LibraryModel, ThumbnailLoader
+from takestock.ui.ops import Changes, Ops
 from takestock.ui.player import (
     HEADLESS_VLC_ARGS,
-    BackendUnavailable,
     PlayerBackend,
-    PlayerWidget,
     best_backend,
 )
+from takestock.ui.shortcuts import (
+    GRID_PLAYER_KEYS,
+    player_shortcuts,
+    screen_hint,
+    screen_shortcut,
+)
+from takestock.ui.take_inspector import PlayerFactory, TakeInspector, runs
+from takestock.ui.take_menu import COMPARE_KEY, take_menu
 from takestock.wiring import Services
 
 __all__ = [
@@ -111,8 +113,6 @@ RATING_KEYS: dict[Qt.Key, dict[str, Any]] = {
 
 SEARCH_DEBOUNCE_MS = 200
 REFRESH_DEBOUNCE_MS = 300
-PLAYER_DEBOUNCE_MS = 120
-NOTES_DEBOUNCE_MS = 600
 #: One grid cell; the poster is 16:9 inside it.
 TILE = QSize(176, 146)
 _PAD = 6
@@ -121,7 +121,6 @@ _REJECT = QColor("#c62828")
 _STAR = QColor("#f5a623")
 
 Index = QModelIndex | QPersistentModelIndex
-PlayerFactory = Callable[[], PlayerBackend]
 
 
 def _default_player() -> PlayerBackend:
@@ -503,473 +502,16 @@ class LibraryFilters(QWidget):
             self.changed.emit(self.where())
 
 
-# --------------------------------------------------------------------------- inspector
-
-
-def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
-    """Rows as runs of consecutive rows (first, last): one selection range each, so that
-    restoring a selection of thousands of takes is a few ranges, not thousands."""
-    runs: list[tuple[int, int]] = []
-    for row in sorted(set(rows)):
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
-def _amount(value: Any) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return QLocale().toString(number, "g", 6)
-
-
-def _params_text(params: Mapping[str, Any]) -> str:
-    parts = []
-    for key, value in params.items():
-        if value in (None, "", {}, []):
-            continue
-        if key in ("image", "last_frame"):
-            value = Path(str(value)).name
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        parts.append(f"{key}: {value}")
-    return "\n".join(parts)
-
-
-class TakeInspector(QWidget):
-    """The current take: a player, what made it, and what the creator thinks of it.
-
-    The player is built on first use and then reused: each take loads into the same
-    backend, ``PLAYER_DEBOUNCE_MS`` after the selection settles (arrowing through the
-    grid does not open every clip). Edits are sent up as signals; the screen writes them.
-
-    Attributes:
-        player: the :class:`PlayerWidget`, or ``None`` until a take is shown.
-        verdict_buttons: verdict -> its checkable button.
-        star_buttons: the five star buttons (index 0 is one star).
-        reasons: the :class:`ReasonsModel` behind ``reasons_view``.
-        add_reason_edit: type a reason and press Enter to add it to the list.
-        notes: the take's notes (saved ``NOTES_DEBOUNCE_MS`` after typing stops).
-        prompt, params, facts, job, cost, title: read-only labels.
-        open_button: opens the take in the system's player.
-
-    Signals:
-        rating_requested(dict): a verdict or stars were clicked: ``{"verdict": ...}`` or
-            ``{"stars": n}``.
-        reasons_edited(list): the ticked reasons changed.
-        reason_added(str): a new reason was typed.
-        notes_edited(int, str): a take's notes changed (take id, text).
-        open_requested(): the open button was clicked.
-    """
-
-    rating_requested = Signal(dict)
-    reasons_edited = Signal(list)
-    reason_added = Signal(str)
-    notes_edited = Signal(int, str)
-    open_requested = Signal()
-
-    def __init__(self, player_factory: PlayerFactory, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._player_factory = player_factory
-        self.player: PlayerWidget | None = None
-        self._details: TakeDetails | None = None
-        self._pending_path: Path | None = None
-        self._notes_take: int | None = None
-        self._build()
-        self._player_timer = QTimer(self, singleShot=True, interval=PLAYER_DEBOUNCE_MS)
-        self._notes_timer = QTimer(self, singleShot=True, interval=NOTES_DEBOUNCE_MS)
-        self._connect_signals()
-        self.show_details(None)
-
-    def _build(self) -> None:
-        self._player_area = QWidget()
-        self._player_layout = QVBoxLayout(self._player_area)
-        self._player_layout.setContentsMargins(0, 0, 0, 0)
-        self._player_note = QLabel()
-        self._player_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._player_note.setWordWrap(True)
-        self._player_note.setMinimumHeight(120)
-        self._player_note.setStyleSheet("background: #1e1e1e; color: #bbbbbb; padding: 12px;")
-        self._player_layout.addWidget(self._player_note)
-
-        self.title = QLabel()
-        bold = self.title.font()
-        bold.setBold(True)
-        bold.setPointSizeF(bold.pointSizeF() * 1.1)
-        self.title.setFont(bold)
-        self.facts = QLabel()
-        self.facts.setWordWrap(True)
-
-        self.verdict_buttons: dict[str, QToolButton] = {}
-        self._verdict_group = QButtonGroup(self)
-        self._verdict_group.setExclusive(True)
-        verdict_row = QHBoxLayout()
-        for verdict, text, key in (
-            ("usable", self.tr("✓ Usable"), "P"),
-            ("reject", self.tr("✕ Reject"), "X"),
-            ("unrated", self.tr("Unrated"), "U"),
-        ):
-            button = QToolButton()
-            button.setText(text)
-            button.setCheckable(True)
-            button.setToolTip(self.tr("Mark %s (%s)") % (text, key))
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            self._verdict_group.addButton(button)
-            self.verdict_buttons[verdict] = button
-            verdict_row.addWidget(button)
-        verdict_row.addStretch(1)
-        stars_row = QHBoxLayout()
-        stars_row.setSpacing(0)
-        self.star_buttons: list[QToolButton] = []
-        for n in range(1, 6):
-            star = QToolButton()
-            star.setAutoRaise(True)
-            star.setText("☆")
-            star.setToolTip(self.tr("%s stars (key %s; 0 clears)") % (n, n))
-            star.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            font = star.font()
-            font.setPointSizeF(font.pointSizeF() * 1.3)
-            star.setFont(font)
-            self.star_buttons.append(star)
-            stars_row.addWidget(star)
-        stars_row.addStretch(1)
-
-        self.reasons = ReasonsModel(self)
-        self.reasons_view = QListView()
-        self.reasons_view.setModel(self.reasons)
-        self.reasons_view.setFlow(QListView.Flow.LeftToRight)
-        self.reasons_view.setWrapping(True)
-        self.reasons_view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.reasons_view.setSpacing(2)
-        self.reasons_view.setUniformItemSizes(False)
-        self.reasons_view.setMinimumHeight(44)
-        self.reasons_view.setMaximumHeight(78)
-        self.reasons_view.setFrameShape(QFrame.Shape.NoFrame)
-        self.reasons_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.add_reason_edit = QLineEdit()
-        self.add_reason_edit.setPlaceholderText(self.tr("Add reason… (Enter)"))
-
-        self.notes = QPlainTextEdit()
-        self.notes.setPlaceholderText(self.tr("Notes"))
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(64)
-
-        self.prompt = QLabel()
-        self.prompt.setWordWrap(True)
-        self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.prompt_version = QLabel()
-        self.prompt_version.setWordWrap(True)
-        self.params = QLabel()
-        self.params.setWordWrap(True)
-        self.params.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.job = QLabel()
-        self.job.setWordWrap(True)
-        self.job.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.cost = QLabel()
-        self.cost.setWordWrap(True)
-        self.open_button = QPushButton(self.tr("Open in player (Enter)"))
-
-        details = QWidget()
-        form = QFormLayout(details)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.title)
-        form.addRow(self.facts)
-        form.addRow(verdict_row)
-        form.addRow(stars_row)
-        form.addRow(self._heading(self.tr("Reasons")))
-        form.addRow(self.reasons_view)
-        form.addRow(self.add_reason_edit)
-        form.addRow(self._heading(self.tr("Notes")))
-        form.addRow(self.notes)
-        form.addRow(self.tr("Prompt"), self.prompt)
-        form.addRow("", self.prompt_version)
-        form.addRow(self.tr("Parameters"), self.params)
-        form.addRow(self.tr("Job"), self.job)
-        form.addRow(self.tr("Cost"), self.cost)
-        form.addRow(self.open_button)
-        self._form = form
-        self._empty = QLabel()
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty.setWordWrap(True)
-        self._empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self._empty.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        # Shown one at a time; a box layout (unlike a stacked widget) lets the wrapped
-        # labels ask for the height their width needs.
-        self._details_page = details
-        pages = QWidget()
-        pages_layout = QVBoxLayout(pages)
-        pages_layout.setContentsMargins(0, 0, 0, 0)
-        pages_layout.addWidget(self._empty, 1)
-        pages_layout.addWidget(details)
-        scroll = QScrollArea()
-        scroll.setWidget(pages)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        self._split = QSplitter(Qt.Orientation.Vertical)
-        self._split.addWidget(self._player_area)
-        self._split.addWidget(scroll)
-        self._split.setStretchFactor(0, 2)
-        self._split.setStretchFactor(1, 3)
-        self._split.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._split)
-
-    def _heading(self, text: str) -> QLabel:
-        label = QLabel(text)
-        font = label.font()
-        font.setBold(True)
-        label.setFont(font)
-        return label
-
-    def _connect_signals(self) -> None:
-        for verdict, button in self.verdict_buttons.items():
-            button.clicked.connect(
-                lambda _=False, v=verdict: self.rating_requested.emit({"verdict": v})
-            )
-        for n, star in enumerate(self.star_buttons, start=1):
-            star.clicked.connect(lambda _=False, n=n: self._on_star(n))
-        self.reasons.checked_changed.connect(self.reasons_edited)
-        self.add_reason_edit.returnPressed.connect(self._on_add_reason)
-        self.notes.textChanged.connect(self._on_notes_typed)
-        self._notes_timer.timeout.connect(self._save_notes)
-        self._player_timer.timeout.connect(self._load_player)
-        self.open_button.clicked.connect(self.open_requested)
-
-    # ------------------------------------------------------------ showing
-
-    @property
-    def details(self) -> TakeDetails | None:
-        return self._details
-
-    def show_details(self, details: TakeDetails | None, reasons: Sequence[str] = ()) -> None:
-        """Show ``details`` (``None``: nothing selected), offering ``reasons``."""
-        self.flush_notes()
-        same_take = (
-            details is not None
-            and self._details is not None
-            and details.take.id == self._details.take.id
-        )
-        self._details = details
-        enabled = details is not None
-        for widget in (self.reasons_view, self.add_reason_edit, self.notes, self.open_button):
-            widget.setEnabled(enabled)
-        for button in (*self.verdict_buttons.values(), *self.star_buttons):
-            button.setEnabled(enabled)
-        if details is None:
-            self._show_nothing()
-            return
-        take = details.take
-        self._empty.hide()
-        self._details_page.show()
-        self.title.setText(self.tr("Take #%s · %s · %s") % (take.id, take.vendor, take.model))
-        self.facts.setText(self._facts(take))
-        self.show_rating(take)
-        self.reasons.set_reasons(reason_choices(reasons, take.reasons), take.reasons)
-        if not same_take:
-            self.notes.blockSignals(True)
-            self.notes.setPlainText(take.notes)
-            self.notes.blockSignals(False)
-            self._notes_take = take.id
-            self._queue_player(take.path)
-        self._show_prompt(details)
-        self.params.setText(_params_text(details.params) or self.tr("—"))
-        self.job.setText(self._job_text(details))
-        self.cost.setText(self._cost_text(details))
-
-    def show_rating(self, take: Take) -> None:
-        self.verdict_buttons[take.verdict].setChecked(True)
-        for n, star in enumerate(self.star_buttons, start=1):
-            star.setText("★" if take.stars and n <= take.stars else "☆")
-            star.setStyleSheet(f"color: {_STAR.name()};" if take.stars and n <= take.stars else "")
-
-    def _show_nothing(self) -> None:
-        self._empty.setText(
-            self.tr(
-                "No take selected.\n\nPick one in the grid: arrow keys move, Shift or Ctrl "
-                "select several, P/X/U and 1–5 rate them all."
-            )
-        )
-        self._details_page.hide()
-        self._empty.show()
-        self.title.clear()
-        self.facts.clear()
-        self._verdict_group.setExclusive(False)
-        for button in self.verdict_buttons.values():
-            button.setChecked(False)
-        self._verdict_group.setExclusive(True)
-        for star in self.star_buttons:
-            star.setText("☆")
-            star.setStyleSheet("")
-        self.reasons.set_reasons([], [])
-        self.notes.blockSignals(True)
-        self.notes.clear()
-        self.notes.blockSignals(False)
-        self._notes_take = None
-        for label in (self.prompt, self.prompt_version, self.params, self.job, self.cost):
-            label.clear()
-        self._player_timer.stop()
-        self._pending_path = None
-        self._player_note.setText(self.tr("Select a take to play it here."))
-        self._player_note.show()
-        if self.player is not None:
-            self.player.backend.pause()
-            self.player.hide()
-
-    def _facts(self, take: Take) -> str:
-        made = QDateTime.fromSecsSinceEpoch(int(take.created_at)).toString("yyyy-MM-dd HH:mm")
-        parts = [
-            f"{take.duration_s:.1f} s",
-            f"{take.width}×{take.height}",
-            f"{take.fps:g} fps" if take.fps else "",
-            take.video_codec,
-            self.tr("audio") if take.has_audio else self.tr("silent"),
-            QLocale().formattedDataSize(take.size_bytes),
-            self.tr("imported") if take.source == "imported" else "",
-            made,
-        ]
-        return " · ".join(p for p in parts if p)
-
-    def _show_prompt(self, details: TakeDetails) -> None:
-        text = details.prompt_text or self.tr("(no prompt)")
-        if details.negative:
-            text += "\n" + self.tr("Negative: %s") % details.negative
-        self.prompt.setText(text)
-        if details.version is not None:
-            line = self.tr("Version %s of %s of “%s”") % (
-                details.version,
-                details.versions,
-                details.prompt_title,
-            )
-            if details.tags:
-                line += " · " + ", ".join(f"#{t}" for t in details.tags)
-        elif details.prompt_text:
-            line = self.tr("Typed on the Generate screen (not a saved prompt)")
-        else:
-            line = ""
-        self.prompt_version.setText(line)
-
-    def _job_text(self, details: TakeDetails) -> str:
-        take = details.take
-        if take.job_id is None:
-            return self.tr("Imported — no job")
-        lines = [self.tr("Job %s · %s") % (take.job_id, details.job_state or "?")]
-        if details.vendor_task_id:
-            lines.append(self.tr("Vendor task id: %s") % details.vendor_task_id)
-        if details.account:
-            lines.append(self.tr("Account: %s") % details.account)
-        return "\n".join(lines)
-
-    def _cost_text(self, details: TakeDetails) -> str:
-        estimate = details.estimate
-        if details.take.job_id is None:
-            return self.tr("—")
-        unit = (estimate or {}).get("unit") or self.tr("credits")
-        lines = []
-        if estimate:
-            line = self.tr("Estimated %s %s") % (_amount(estimate.get("amount")), unit)
-            if estimate.get("money"):
-                line += f" (≈ {_amount(estimate['money'])} {estimate.get('currency') or ''})"
-            lines.append(line.strip())
-        if details.cost_actual is not None:
-            lines.append(self.tr("Charged %s %s") % (_amount(details.cost_actual), unit))
-        elif estimate and details.job_state == "done":
-            # The ledger takes the estimate when the vendor reports no cost (core.jobs).
-            lines.append(self.tr("Charged as estimated (the vendor reports no cost)"))
-        return "\n".join(lines)
-
-    # ------------------------------------------------------------ player
-
-    def _queue_player(self, path: Path) -> None:
-        self._pending_path = path
-        if self.player is None or not self.player.isVisible():
-            self._player_note.setText(self.tr("Opening the take…"))
-        self._player_timer.start()
-
-    def _load_player(self) -> None:
-        path = self._pending_path
-        if path is None or not self.isVisible():
-            return
-        if self.player is None:
-            try:
-                backend = self._player_factory()
-            except BackendUnavailable as exc:
-                self._player_note.setText(str(exc))
-                return
-            self.player = PlayerWidget(backend)
-            self.player.setMinimumHeight(160)
-            self._player_note.hide()
-            self._player_layout.addWidget(self.player)
-        try:
-            self.player.load(path)
-        except TakestockError as exc:
-            self.player.backend.pause()
-            self._player_note.setText(exc.message)
-            self._player_note.show()
-            self.player.hide()
-            return
-        self._player_note.hide()
-        self.player.show()
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self._pending_path is not None and self._details is not None:
-            self._player_timer.start()
-
-    def hideEvent(self, event: Any) -> None:
-        if self.player is not None:
-            self.player.backend.pause()
-        super().hideEvent(event)
-
-    def release(self) -> None:
-        """Free the player backend (closing the screen)."""
-        self.flush_notes()
-        self._player_timer.stop()
-        if self.player is not None:
-            self.player.release()
-
-    # ------------------------------------------------------------ edits
-
-    def _on_star(self, n: int) -> None:
-        take = self._details.take if self._details else None
-        # Clicking the star a take already has clears them, as in Lightroom.
-        self.rating_requested.emit({"stars": 0 if take is not None and take.stars == n else n})
-
-    def _on_add_reason(self) -> None:
-        text = self.add_reason_edit.text().strip()
-        if text:
-            self.reason_added.emit(text)
-            self.add_reason_edit.clear()
-
-    def _on_notes_typed(self) -> None:
-        self._notes_timer.start()
-
-    def flush_notes(self) -> None:
-        """Send notes typed but not yet saved."""
-        if self._notes_timer.isActive():
-            self._notes_timer.stop()
-            self._save_notes()
-
-    def _save_notes(self) -> None:
-        if self._notes_take is not None:
-            self.notes_edited.emit(self._notes_take, self.notes.toPlainText())
-
-
 # --------------------------------------------------------------------------- screen
 
 
 class LibraryScreen(QWidget):
     """Every take: the filter bar, the grid of posters and the inspector.
 
-    Keys on the grid and in the inspector: P usable, X reject, U unrated, 1–5 stars,
-    0 clears the stars (to every selected take); Enter opens the current take in the
-    system's player; Ctrl+F searches; Ctrl+Shift+L clears the filters. Dragging takes
+    Keys, wherever the focus is in the screen: P usable, X reject, U unrated, 1–5 stars,
+    0 clears the stars (to every selected take); the player keys (Space, J K L, ``,``
+    ``.``, M) drive the inspector's player; Enter on the grid opens the current take in
+    the system's player; Ctrl+F searches; Ctrl+Shift+L clears the filters. Dragging takes
     out of the grid carries their files' URLs. New takes from the engine appear
     ``REFRESH_DEBOUNCE_MS`` after the last one finishes.
 
@@ -979,7 +521,13 @@ class LibraryScreen(QWidget):
         filters: the :class:`LibraryFilters` bar.
         inspector: the :class:`TakeInspector`.
         thumbnails: the :class:`ThumbnailLoader` (``None`` when posters are off).
+        menu: the context menu last opened on the grid, if any.
+
+    Signals:
+        compare_requested(list): compare these take ids (C, or the context menu).
     """
+
+    compare_requested = Signal(list)
 
     def __init__(
         self,
@@ -988,13 +536,21 @@ class LibraryScreen(QWidget):
         *,
         player_factory: PlayerFactory | None = None,
         thumbnails: bool = True,
+        ops: Ops | None = None,
     ) -> None:
         super().__init__()
         self._store = services.store
+        # Alone (tests, a second window) the screen watches the library itself.
+        self._own_ops = ops is None
+        self.ops = ops or Ops(
+            services.open_store, catalog_overrides=services.paths.catalog_overrides, parent=self
+        )
         self._media = services.library.root
         self._reasons = list_reasons(self._store)
         self.thumbnails: ThumbnailLoader | None = None
         self._kept: tuple[int | None, list[int]] | None = None
+        self.menu: QMenu | None = None
+        self._screen_keys: dict[str, str] = {}
         if thumbnails:
             box = _poster_box(TILE) * max(1.0, self.devicePixelRatioF())
             cache = ThumbnailCache(services.paths.thumbnails)
@@ -1004,7 +560,9 @@ class LibraryScreen(QWidget):
         self.view = TakeGrid()
         self.view.setModel(self.model)
         self.view.setItemDelegate(TakeDelegate(self.view))
-        self.inspector = TakeInspector(player_factory or _default_player)
+        self.inspector = TakeInspector(
+            player_factory or _default_player, frames_dir=services.paths.thumbnails / "frames"
+        )
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.view)
         self.splitter.addWidget(self.inspector)
@@ -1015,15 +573,27 @@ class LibraryScreen(QWidget):
         self.splitter.setSizes([740, 380])
         self.keys_help = QLabel(
             self.tr(
-                "P usable · X reject · U unrated · 1–5 stars · 0 clears stars · "
-                "Enter opens · drag takes to an editor or a folder"
+                "P usable · X reject · U unrated · 1–5 stars · 0 clears · Space J K L , . play · "
+                "C compares · Enter opens · drag takes to an editor or a folder"
             )
         )
         self.keys_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # Lightroom's Auto Advance: rate, and the next take is up.
+        self.auto_advance = QToolButton()
+        self.auto_advance.setText(self.tr("Auto-advance"))
+        self.auto_advance.setCheckable(True)
+        self.auto_advance.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.auto_advance.setToolTip(
+            self.tr("After rating one take, move to the next (Ctrl+Shift+A)")
+        )
+        self.auto_advance.setChecked(QSettings().value("library/auto_advance", False, bool))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.keys_help, 1)
+        bottom.addWidget(self.auto_advance)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.keys_help)
+        layout.addLayout(bottom)
         self._refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
         self._shortcuts: list[QShortcut] = []
         self.setFocusProxy(self.view)  # coming to the screen, the keys rate takes
@@ -1037,31 +607,37 @@ class LibraryScreen(QWidget):
         self.model.reset_done.connect(self._after_reset)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.view.doubleClicked.connect(self._open_index)
-        for target, context in (
-            (self.view, Qt.ShortcutContext.WidgetShortcut),
-            (self.inspector, Qt.ShortcutContext.WidgetWithChildrenShortcut),
-        ):
-            for key, change in RATING_KEYS.items():
-                self._shortcut(key, target, context).activated.connect(
-                    lambda change=change: self.rate_selected(**change)
-                )
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        # Every key of the screen works wherever the focus is inside it (ui.shortcuts).
+        for key, change in RATING_KEYS.items():
+            self._shortcuts.append(
+                screen_shortcut(self, key, lambda change=change: self.rate_selected(**change))
+            )
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # not while typing a search
             self._shortcut(key, self.view, Qt.ShortcutContext.WidgetShortcut).activated.connect(
                 self.open_current
             )
-        self._shortcut(
-            QKeySequence.StandardKey.Find, self, Qt.ShortcutContext.WidgetWithChildrenShortcut
-        ).activated.connect(self._focus_search)
-        self._shortcut(
-            QKeySequence("Ctrl+Shift+L"), self, Qt.ShortcutContext.WidgetWithChildrenShortcut
-        ).activated.connect(self.filters.clear)
+        self._shortcuts += [
+            screen_shortcut(self, QKeySequence.StandardKey.Find, self._focus_search),
+            screen_shortcut(self, "Ctrl+Shift+L", self.filters.clear),
+            screen_shortcut(self, COMPARE_KEY, self.compare_selected),
+            screen_shortcut(self, "Ctrl+Shift+A", self.auto_advance.toggle),
+            *player_shortcuts(self, self._player, self._after_player_key, GRID_PLAYER_KEYS),
+        ]
+        self.auto_advance.toggled.connect(
+            lambda on: QSettings().setValue("library/auto_advance", on)
+        )
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.inspector.rating_requested.connect(lambda change: self.rate_selected(**change))
         self.inspector.reasons_edited.connect(self._on_reasons_edited)
         self.inspector.reason_added.connect(self._on_reason_added)
         self.inspector.notes_edited.connect(self._on_notes_edited)
         self.inspector.open_requested.connect(self.open_current)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self.reload)
         bridge.job_changed.connect(self._on_job_changed)
+        self.ops.changed.connect(self.apply_changes)
+        if self._own_ops:
+            self.ops.watch()
         self.splitter.splitterMoved.connect(self._save_layout)
 
     def _shortcut(self, key: Any, parent: QWidget, context: Qt.ShortcutContext) -> QShortcut:
@@ -1078,6 +654,13 @@ class LibraryScreen(QWidget):
         if not rows and self.view.currentIndex().isValid():
             rows = [self.view.currentIndex().row()]
         return [self.model.take_id(r) for r in rows]
+
+    def takes_to_export(self) -> list[Take]:
+        """The selected takes, or every take shown when none is selected."""
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedIndexes()})
+        if not rows:
+            rows = list(range(self.model.rowCount()))
+        return [self.model.take(r) for r in rows]
 
     def current_take(self) -> Take | None:
         index = self.view.currentIndex()
@@ -1102,27 +685,96 @@ class LibraryScreen(QWidget):
         self._keep_selection()
         self.model.refresh()
 
+    def reload(self) -> None:
+        """:meth:`refresh`, with the reading off the UI thread: new takes from the engine
+        or another process arrive without a stall, however big the library."""
+        self._refresh_timer.stop()
+        where = self.model.where
+
+        def read(store: Store) -> tuple[list[int], TakeFacets, list[str]]:
+            return take_ids(store, where), take_facets(store), list_reasons(store)
+
+        def show(found: tuple[list[int], TakeFacets, list[str]]) -> None:
+            if self.model.where != where:
+                return  # the filter moved meanwhile and read its own takes
+            ids, facets, reasons = found
+            self.filters.set_facets(facets)
+            self._reasons = reasons
+            self._keep_selection()
+            self.model.set_ids(ids)
+
+        self.ops.query(read, show)
+
     # ------------------------------------------------------------ writing
 
     def rate_selected(self, **change: Any) -> None:
         """Apply a verdict or stars to every selected take (P/X/U/0–5)."""
         ids = self.selected_ids()
-        if not ids:
+        if ids:
+            self.ops.write(
+                lambda store: rate_takes(store, ids, **change),
+                Changes.of_takes(*ids),
+                failure=lambda exc: self._say(exc.message),
+            )
+        row = self.view.currentIndex().row()
+        if len(ids) == 1 and self.auto_advance.isChecked() and 0 <= row < self.model.rowCount() - 1:
+            self.view.selectRow(row + 1)  # a selection of several stays put
+
+    def compare_selected(self) -> None:
+        """Compare the selected takes (two to four on screen; more are a swap away)."""
+        ids = self.selected_ids()
+        if len(ids) < 2:
+            self._say(self.tr("Select two to four takes (Ctrl+click) to compare them."))
             return
-        try:
-            rate_takes(self._store, ids, **change)
-        except TakestockError as exc:
-            self._say(exc.message)
+        self.compare_requested.emit(ids)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and index.row() not in {i.row() for i in self._selected()}:
+            self.view.selectRow(index.row())  # a right click on another take picks it
+        takes = [self.model.take(i.row()) for i in self._selected()]
+        if not takes:
             return
-        self.model.forget(ids)
-        self._show_current()
+        keys = {
+            "usable": QKeySequence(Qt.Key.Key_P),
+            "reject": QKeySequence(Qt.Key.Key_X),
+            "unrated": QKeySequence(Qt.Key.Key_U),
+            "compare": COMPARE_KEY,
+        }
+        self.menu = take_menu(
+            self,
+            takes,
+            rate=self.rate_selected,
+            compare=self.compare_selected,
+            say=self._say,
+            keys=keys,
+        )
+        self.menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _selected(self) -> list[QModelIndex]:
+        return sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Repaint the takes a change names, or read them all again shortly."""
+        if not changes.takes:
+            return
+        if not changes.take_ids:
+            self._refresh_timer.start()
+            return
+        self.model.forget(changes.take_ids)
+        current = self.current_take()
+        if current is not None and current.id in changes.take_ids:
+            self._show_current()
 
     def _on_reasons_edited(self, reasons: list[str]) -> None:
         take = self.current_take()
         if take is not None:
-            rate_take(self._store, take.id, reasons=reasons)
-            self.model.forget([take.id])
-            self._show_current()
+            take_id = take.id
+            self.ops.write(
+                lambda store: rate_take(store, take_id, reasons=reasons),
+                Changes.of_takes(take_id),
+                failure=lambda exc: self._say(exc.message),
+            )
 
     def _on_reason_added(self, name: str) -> None:
         try:
@@ -1139,11 +791,12 @@ class LibraryScreen(QWidget):
         self._show_current()
 
     def _on_notes_edited(self, take_id: int, notes: str) -> None:
-        try:
-            rate_take(self._store, take_id, notes=notes)
-        except TakestockError:
-            return  # the take is gone
-        self.model.forget([take_id])
+        # A take deleted meanwhile has no notes to keep: nothing to say.
+        self.ops.write(
+            lambda store: rate_take(store, take_id, notes=notes),
+            Changes.of_takes(take_id),
+            failure=lambda exc: None,
+        )
 
     def open_current(self) -> None:
         self._open_index(self.view.currentIndex())
@@ -1151,7 +804,12 @@ class LibraryScreen(QWidget):
     def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             path = self.model.take(index.row()).path
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+                self._say(
+                    self.tr("No video player is set up to open it here; the file is %1").replace(
+                        "%1", str(path)
+                    )
+                )
 
     # ------------------------------------------------------------ reacting
 
@@ -1163,9 +821,9 @@ class LibraryScreen(QWidget):
         self.filters.show_count(self.model.rowCount())
         if self.model.where == TakeFilter():
             self.view.empty_text = self.tr(
-                "No takes yet — generate one on the Generate screen (Ctrl+1),\n"
-                "or bring in videos made elsewhere with `takestock import FILE…`."
-            )
+                "No takes yet — generate one on the Generate screen%1,\n"
+                "or bring in videos made elsewhere with File ▸ Import… or `takestock import`."
+            ).replace("%1", screen_hint(self._screen_keys, "generate"))
         else:
             self.view.empty_text = self.tr(
                 "No takes match these filters — loosen them, or clear them all (Ctrl+Shift+L)."
@@ -1180,7 +838,7 @@ class LibraryScreen(QWidget):
         current_id, selected = keep
         rows = [r for r in (self.model.row_of(i) for i in selected) if r is not None]
         selection = QItemSelection()
-        for first, last in _runs(rows):
+        for first, last in runs(rows):
             selection.select(self.model.index(first), self.model.index(last))
         flags = QItemSelectionModel.SelectionFlag
         selection_model = self.view.selectionModel()
@@ -1213,6 +871,19 @@ class LibraryScreen(QWidget):
         if event.take_id is not None:
             self._refresh_timer.start()
 
+    def _player(self) -> PlayerBackend | None:
+        player = self.inspector.player
+        return player.backend if player is not None and player.isVisible() else None
+
+    def _after_player_key(self) -> None:
+        if self.inspector.player is not None:
+            self.inspector.player.refresh()
+
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self._screen_keys = dict(keys)
+        self._after_reset()
+
     def _focus_search(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filters.search.selectAll()
@@ -1236,6 +907,9 @@ class LibraryScreen(QWidget):
 
     def shutdown(self) -> None:
         """Save notes, free the player, stop the poster threads."""
+        self._refresh_timer.stop()
         self.inspector.release()
         if self.thumbnails is not None:
             self.thumbnails.shutdown()
+        if self._own_ops:
+            self.ops.shutdown()

@@ -39,6 +39,7 @@ from takestock.core.prompts import (
     variables_in,
 )
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
 from takestock.ui.prompt_models import PromptListModel, PromptQuery, VersionsModel
 from takestock.ui.prompt_widgets import NegativePresetsButton, VariablesForm, diff_html
 from takestock.wiring import Services
@@ -262,6 +263,12 @@ class PromptsScreen(QWidget):
         # Generating stores typed prompts, another screen may add presets: look again.
         super().showEvent(event)
         if not self._dirty:
+            self.refresh()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Prompts saved elsewhere (the CLI, Generate): read the list again, unless an
+        edit is under way (it would lose its place)."""
+        if changes.prompts and self.isVisible() and not self._dirty:
             self.refresh()
 
     def refresh(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,11 @@ from takestock.core.jobs import Engine, Job, JobEvent
 from takestock.core.queue import VIEWS, JobActions, QueueView, job_actions
 from takestock.core.watch import VIDEO_SUFFIXES
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
 from takestock.ui.queue_models import PROGRESS_ROLE, QueueModel
+from takestock.ui.queue_posters import ICON, QueuePosters
+from takestock.ui.shortcuts import screen_hint, screen_shortcut
+from takestock.ui.take_menu import COMPARE_KEY
 from takestock.wiring import Services
 
 __all__ = ["ProgressDelegate", "QueueScreen", "ResolveDialog", "table_view"]
@@ -171,9 +175,11 @@ class QueueScreen(QWidget):
 
     Signals:
         open_take(int): show this take id in the Library.
+        compare_requested(list): compare the selected jobs' takes (C, or the menu).
     """
 
     open_take = Signal(int)
+    compare_requested = Signal(list)
 
     #: The tabs, in order: (view, label).
     TABS: tuple[tuple[QueueView, str], ...] = (
@@ -188,6 +194,8 @@ class QueueScreen(QWidget):
         self._services = services
         self._bridge = bridge
         self.resolve_dialog: ResolveDialog | None = None
+        self.menu: QMenu | None = None
+        self._screen_keys: dict[str, str] = {}
         #: Asks for a video file (tests replace it).
         self.pick_video: Callable[[str], Path | None] = lambda title: pick_video(self, title)
         self.model = QueueModel(services.store)
@@ -208,6 +216,19 @@ class QueueScreen(QWidget):
             QueueModel.PROGRESS, QHeaderView.ResizeMode.Fixed
         )
         self.view.setColumnWidth(QueueModel.PROGRESS, 110)
+        # The prompt (with the take's poster) tells jobs apart: second, after the number.
+        header = self.view.horizontalHeader()
+        header.moveSection(header.visualIndex(QueueModel.PROMPT), 1)
+        self.view.setColumnWidth(QueueModel.PROMPT, 280)
+        self.view.setIconSize(ICON)
+        self.view.verticalHeader().setDefaultSectionSize(ICON.height() + 6)
+        self.posters = QueuePosters(
+            self.model,
+            self._services.store,
+            self._services.library.root,
+            self._services.paths.thumbnails,
+            self.devicePixelRatioF(),
+        )
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.cancel_button.setToolTip(self.tr("Stop the selected jobs (Del)"))
@@ -275,6 +296,7 @@ class QueueScreen(QWidget):
         self.claim_button.clicked.connect(self.copy_claim)
         self._clock.timeout.connect(self._tick)
         self._bridge.job_changed.connect(self._on_job_changed)
+        screen_shortcut(self, COMPARE_KEY, self.compare_selected)
 
     # ------------------------------------------------------------ the table
 
@@ -291,9 +313,30 @@ class QueueScreen(QWidget):
         self._update_actions()
         self._run_clock()
 
+    def apply_changes(self, changes: Changes) -> None:
+        """Jobs made or moved by another process: read the list again, keeping the
+        selection (the engine's own jobs arrive one by one through the bridge)."""
+        if not changes.jobs:
+            return
+        kept = [job.id for job in self.selected_jobs()]
+        self.model.refresh()
+        for job_id in kept:
+            self.select_job(job_id)
+        self._update_actions()
+        self._run_clock()
+
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self._run_clock()
+
+    def set_screen_keys(self, keys: Mapping[str, str]) -> None:
+        """The keys that show each screen (from the window's actions), for hints."""
+        self._screen_keys = dict(keys)
+        self._update_empty()
+
+    def shutdown(self) -> None:
+        """Stop the poster threads before the library closes."""
+        self.posters.shutdown()
 
     def hideEvent(self, event: Any) -> None:
         super().hideEvent(event)
@@ -316,9 +359,14 @@ class QueueScreen(QWidget):
             self.empty.hide()
             self.view.show()
             return
+        go = screen_hint(self._screen_keys, "generate")
         texts: dict[QueueView, str] = {
-            "all": self.tr("No jobs yet — generate one on the Generate screen (Ctrl+1)."),
-            "active": self.tr("Nothing is running. Generate on the Generate screen (Ctrl+1)."),
+            "all": self.tr("No jobs yet — generate one on the Generate screen%1.").replace(
+                "%1", go
+            ),
+            "active": self.tr("Nothing is running. Generate on the Generate screen%1.").replace(
+                "%1", go
+            ),
             "failed": self.tr("Nothing failed and nothing is in doubt."),
         }
         self.empty.setText(texts[self.model.view])
@@ -364,9 +412,28 @@ class QueueScreen(QWidget):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
+        menu.addSeparator()
+        compare = menu.addAction(self.tr("Compare their takes"))
+        compare.setShortcut(COMPARE_KEY)  # shown beside the text; the screen owns the key
+        compare.setEnabled(len(self._selected_take_ids()) >= 2)
+        compare.triggered.connect(self.compare_selected)
+        self.menu = menu
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     # -------------------------------------------------------------- actions
+
+    def _selected_take_ids(self) -> list[int]:
+        return [job.take_id for job in self.selected_jobs() if job.take_id is not None]
+
+    def compare_selected(self) -> None:
+        """Compare the takes of the selected finished jobs."""
+        ids = self._selected_take_ids()
+        if len(ids) < 2:
+            self.message.setText(
+                self.tr("Select two or more finished jobs (Ctrl+click) to compare their takes.")
+            )
+            return
+        self.compare_requested.emit(ids)
 
     def cancel_selected(self) -> None:
         for job, actions in self._actions():

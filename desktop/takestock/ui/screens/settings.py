@@ -48,6 +48,7 @@ from takestock.core.credits import Account, list_accounts, set_base_url
 from takestock.core.errors import SecretsUnavailable, TakestockError
 from takestock.core.secrets import DEFAULT_ACCOUNT, CredentialStore, env_var, mask
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.ops import Changes
 from takestock.ui.preferences import PREFERENCES, QT_TRANSLATE_NOOP, Preference, Preferences
 from takestock.ui.screens.credits import FormDialog, deliver
 from takestock.ui.screens.queue import table_view
@@ -739,3 +740,9 @@ class SettingsScreen(QWidget):
         super().showEvent(event)
         self.refresh_urls()
         self.refresh_keys()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Accounts added or closed elsewhere (the CLI, Credits) show while on screen."""
+        if changes.accounts and self.isVisible():
+            self.refresh_urls()
+            self.refresh_keys()
