@@ -164,6 +164,7 @@ def test_importing_it_loads_no_more_than_qtcore():
         "PySide6.QtCore",
         "takestock.ui",
         "takestock.ui.i18n",
+        "takestock.ui.qt_fixes",  # applied by the package itself, before any Qt call
     ]
 
 

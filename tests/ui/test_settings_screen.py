@@ -142,7 +142,7 @@ def test_base_url_overrides_per_account(screen, qtbot):
     screen.select_url_account(account.id)
     screen.url_edit.setText("runway-proxy.example.com")
     qtbot.mouseClick(screen.url_save, Qt.MouseButton.LeftButton)
-    assert "not an http(s) address" in screen.url_message.text()
+    assert "must start with http:// or https://" in screen.url_message.text()
     assert get_account(store, account.id).base_url is None
 
     screen.url_edit.setText("https://runway-proxy.example.com/v1/")

@@ -18,10 +18,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
 if TYPE_CHECKING:  # the core loads after the first paint
+    from takestock.core.library import MediaLibrary
     from takestock.core.store import Store
     from takestock.core.takes import Take
     from takestock.ui.ops import Ops
-    from takestock.wiring import Services
 
 __all__ = ["FileMenu"]
 
@@ -42,7 +42,7 @@ class FileMenu(QObject):
     def __init__(self, window: QMainWindow, menu: QMenu) -> None:
         super().__init__(window)
         self._window = window
-        self._services: Services | None = None
+        self._library: MediaLibrary | None = None
         self._ops: Ops | None = None
         self.import_action = QAction(self.tr("&Import videos…"), self)
         self.import_action.setShortcut(QKeySequence("Ctrl+I"))
@@ -63,8 +63,11 @@ class FileMenu(QObject):
         self.export_action.triggered.connect(self.export_takes)
         self.quit_action.triggered.connect(window.close)
 
-    def open(self, services: Services, ops: Ops, selected_takes: Callable[[], list[Take]]) -> None:
-        self._services, self._ops, self.selected_takes = services, ops, selected_takes
+    def open(
+        self, library: MediaLibrary, ops: Ops, selected_takes: Callable[[], list[Take]]
+    ) -> None:
+        """Enable the menu once the library is open; it imports into ``library``."""
+        self._library, self._ops, self.selected_takes = library, ops, selected_takes
         self.import_action.setEnabled(True)
         self.export_action.setEnabled(True)
 
@@ -86,12 +89,12 @@ class FileMenu(QObject):
         from takestock.core.takes import import_files
         from takestock.ui.ops import Changes
 
-        if self._services is None or self._ops is None:
+        if self._library is None or self._ops is None:
             return
         paths = self.pick_files()
         if not paths:
             return
-        library = self._services.library
+        library = self._library
 
         def work(store: Store) -> list[int]:
             return import_files(store, library, paths)

@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         self.bridge.start()
         self.ops.watch()
         library = self.screens.get("library")
-        self.file_menu.open(services, self.ops, getattr(library, "takes_to_export", list))
+        self.file_menu.open(services.library, self.ops, getattr(library, "takes_to_export", list))
         self.ready.emit()
 
     def _connect_signals(self) -> None:
