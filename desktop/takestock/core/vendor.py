@@ -48,6 +48,7 @@ __all__ = [
     "AuthError",
     "Balance",
     "CallContext",
+    "ChecksPlatform",
     "CreatedResult",
     "Estimate",
     "GenerationFailed",
@@ -358,3 +359,17 @@ class AnswersWithResult(Protocol):
         self, ctx: CallContext, request: GenerationRequest, client_request_id: str, dest: Path
     ) -> CreatedResult:
         """Send the create and stream the video it answers with into ``dest``."""
+
+
+@runtime_checkable
+class ChecksPlatform(Protocol):
+    """A vendor whose models differ by platform or region (Ark: Volcengine or BytePlus).
+
+    ``validate`` sees only the request and the model; the planner calls
+    :meth:`validate_platform` too, with the account's region and the base URL in force,
+    so a model the account's platform lacks is refused before anything is stored.
+    """
+
+    def validate_platform(self, model: ModelSpec, region: str, base_url: str) -> None:
+        """Raise :class:`~takestock.core.errors.InvalidInput` (field ``model``) where the
+        platform of ``region`` / ``base_url`` does not offer ``model``. No network."""
