@@ -249,6 +249,7 @@ def test_quitting_while_ltx_renders_leaves_a_job_to_settle_never_a_second_create
 
     asyncio.run(quit_mid_render())
     assert get_job(k.store, job_id).state == "submitting"
+    assert no_part_files(k)
     k.fake.hold.set()
     [job] = asyncio.run(k.engine().run([job_id]))
     assert job.state == "unknown"
@@ -280,6 +281,11 @@ def test_a_cancel_while_ltx_renders_stands_when_the_video_arrives(kit):
 def test_a_crash_after_the_answer_landed_resumes_at_the_ingest(kit):
     k = kit()
     engine = k.engine()
+
+    async def dies_before_the_ingest(*_: Any) -> None:
+        return None
+
+    engine._download = dies_before_the_ingest  # type: ignore[method-assign]
     _, [job_id] = engine.enqueue(GenerationRequest("a fox"), [Target("ltx", FAST)])
     asyncio.run(engine.run([job_id], until="submitted"))
     job = get_job(k.store, job_id)

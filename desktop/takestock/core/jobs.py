@@ -498,6 +498,8 @@ class Engine:
                     created = await adapter.create_into(ctx, request, job.client_request_id, part)
                     if sync_create.landed(self, job, created):
                         await self._release(job.vendor, driving)
+                        # The file is here already: ingest it now, as a download would be.
+                        await self._download(get_job(self.store, job.id), driving)
                     return
                 handle = await adapter.submit(ctx, request, job.client_request_id)
             except (TakestockError, httpx.TransportError) as exc:

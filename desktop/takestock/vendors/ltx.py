@@ -214,6 +214,11 @@ class LtxAdapter(BaseAdapter):
                     ) from exc
                 await asyncio.sleep(DEFAULT_POLICY.backoff(attempt))
                 continue
+            except asyncio.CancelledError:
+                # The app quits mid-answer: a partial clip is of no use (nothing resumes a
+                # synchronous create), and the job is settled by the user.
+                dest.unlink(missing_ok=True)
+                raise
             except httpx.TransportError as exc:
                 dest.unlink(missing_ok=True)
                 raise AmbiguousCreate(
