@@ -183,6 +183,14 @@ def test_a_whole_answer_that_is_not_a_playable_video_is_charged_no_output(kit):
     assert job.cost_actual == pytest.approx(0.45)
     assert len(creates(k)) == 1
     assert no_part_files(k)
+    # A retry fetches again from the stored result, which was the answer itself: it
+    # fails again, saying so, and never sends a second (charged) create.
+    engine = k.engine()
+    assert engine.retry(job.id) == job.id
+    [again] = asyncio.run(engine.run([job.id]))
+    assert again.state == "failed"
+    assert "keeps no link to fetch it again" in again.error
+    assert len(creates(k)) == 1
 
 
 @pytest.mark.parametrize(
