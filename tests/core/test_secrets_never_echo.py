@@ -30,6 +30,7 @@ FAKES = {
     "xai": ("fake_xai", "FakeXai"),
     "bfl": ("fake_bfl", "FakeBfl"),
     "hunyuan": ("fake_hunyuan", "FakeHunyuan"),
+    "ltx": ("fake_ltx", "FakeLtx"),
 }
 
 

@@ -119,6 +119,11 @@ _MODELS = {
 _LEGACY_PRICE = 0.2
 _H3 = "MiniMax-H3"
 _H3_PRICE = {"768P": 0.08, "2K": 0.13}
+#: v2 models: (resolutions with their USD a second, durations, takes a last frame)
+_V2_MODELS: dict[str, tuple[dict[str, float], range, bool]] = {
+    _H3: (_H3_PRICE, range(4, 16), True),
+    "MiniMax-H3-Max": ({"480P": 0.04, "768P": 0.06, "1080P": 0.1}, range(5, 16), False),
+}
 
 
 class _ApiError(Exception):
@@ -408,18 +413,22 @@ class FakeHailuo:
 
     async def _create_v2(self, request: web.Request) -> web.Response:
         body = await self._json(request)
-        if body.get("model") != _H3:
+        spec = _V2_MODELS.get(str(body.get("model")))
+        if spec is None:
             raise _invalid(f"unknown model: {body.get('model')}")
+        prices, durations, last_frame = spec
         unknown = set(body) - _V2_FIELDS
         if unknown:
             raise _invalid(f"unknown field {sorted(unknown)[0]}")
         prompt, roles = _v2_content(body.get("content"))
+        if "last_frame" in roles and not last_frame:
+            raise _invalid(f"{body['model']} takes no last_frame")
         resolution = body.get("resolution")
-        if resolution not in _H3_PRICE:
-            raise _invalid("resolution must be 768P or 2K")
+        if resolution not in prices:
+            raise _invalid(f"resolution must be one of {', '.join(prices)}")
         duration = body.get("duration")
-        if isinstance(duration, bool) or not isinstance(duration, int) or not 4 <= duration <= 15:
-            raise _invalid("duration must be an integer from 4 to 15")
+        if isinstance(duration, bool) or not isinstance(duration, int) or duration not in durations:
+            raise _invalid(f"duration must be an integer from {durations[0]} to {durations[-1]}")
         ratio = body.get("ratio")
         if ratio not in _V2_RATIOS or (ratio == "adaptive" and not roles):
             raise _invalid(f"ratio {ratio!r} is not allowed here")
@@ -427,7 +436,7 @@ class FakeHailuo:
             raise _invalid("aigc_watermark must be a boolean")
         with self._lock:
             task = self._accept(
-                "v2", body, prompt, duration, resolution, _H3_PRICE[resolution] * duration
+                "v2", body, prompt, duration, resolution, prices[resolution] * duration
             )
         return web.json_response({"task_id": task.id})
 

@@ -133,8 +133,13 @@ _MODELS: dict[str, _Rules] = {
     "seedance-2-5-260628": _Rules(
         frozenset({0, 1, 2}), True, (4, 30), _R3, True, True, True, auto_duration=True
     ),
+    "seedance-2-5-flash-261115": _Rules(
+        frozenset({0, 1, 2}), True, (4, 30), _R2, True, True, True, auto_duration=True
+    ),
 }
 _NO_INTL = {"seedance-2-0-mini-260615"}
+#: no Volcengine id was seen for 2.5 flash
+_NO_CN = {"seedance-2-5-flash-261115"}
 
 
 def model_ids(surface: str) -> dict[str, str]:
@@ -142,7 +147,8 @@ def model_ids(surface: str) -> dict[str, str]:
     ids = {}
     for stem in _MODELS:
         if surface == "cn":
-            ids[stem] = f"doubao-{stem}"
+            if stem not in _NO_CN:
+                ids[stem] = f"doubao-{stem}"
         elif stem not in _NO_INTL:
             ids[stem] = f"dreamina-{stem}" if stem.startswith("seedance-2") else stem
     return ids

@@ -87,6 +87,10 @@ class _Model:
     sides: tuple[int, int] = (360, 2000)
     ratios: tuple[str, ...] = ()
     first_last: bool = False
+    #: reference images it takes (Wan 3.0: 10); its frames are optional then
+    refs: int = 0
+    #: refuses negative_prompt and prompt_extend (Wan 3.0)
+    bare: bool = False
 
     @property
     def path(self) -> str:
@@ -99,12 +103,32 @@ def _span(low: int, high: int) -> tuple[int, ...]:
 
 _RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 MODELS: dict[str, _Model] = {
+    "wan3.0-video": _Model(
+        "media",
+        ("480P", "720P", "1080P"),
+        _span(2, 30),
+        ratios=_RATIOS,
+        first_last=True,
+        refs=10,
+        bare=True,
+    ),
+    "wan3.0-video-prime": _Model(
+        "media",
+        ("480P", "720P", "1080P"),
+        _span(2, 30),
+        ratios=_RATIOS,
+        first_last=True,
+        refs=10,
+        bare=True,
+    ),
+    "happyhorse-1.1-t2v": _Model("media", ("720P", "1080P"), _span(3, 15), ratios=_RATIOS),
+    "happyhorse-1.1-i2v": _Model("media", ("720P", "1080P"), _span(3, 15), (300, 8000)),
     "wan2.7-t2v": _Model("media", ("720P", "1080P"), _span(2, 15), ratios=_RATIOS),
     "wan2.7-i2v": _Model("media", ("720P", "1080P"), _span(2, 15), (240, 8000), first_last=True),
     "happyhorse-1.0-t2v": _Model("media", ("720P", "1080P"), _span(3, 15), ratios=_RATIOS),
     "happyhorse-1.0-i2v": _Model("media", ("720P", "1080P"), _span(3, 15), (300, 8000)),
     "wan2.6-t2v": _Model("t2v", ("720P", "1080P"), _span(2, 15)),
-    "wan2.6-i2v-flash": _Model("i2v", ("720P", "1080P"), _span(1, 15)),
+    "wan2.6-i2v-flash": _Model("i2v", ("720P", "1080P"), _span(2, 15)),
     "wan2.6-i2v": _Model("i2v", ("720P", "1080P"), _span(2, 15)),
     "wan2.5-t2v-preview": _Model("t2v", ("480P", "720P", "1080P"), (5, 10)),
     "wan2.5-i2v-preview": _Model("i2v", ("480P", "720P", "1080P"), (5, 10)),
@@ -304,13 +328,21 @@ class FakeWan:
             self._check_image("input.first_frame_url", inputs.get("first_frame_url"), spec, oss)
             if inputs.get("last_frame_url") is not None:
                 self._check_image("input.last_frame_url", inputs["last_frame_url"], spec, oss)
-        elif wants_image:
+        elif wants_image or inputs.get("media") is not None:
             self._check_media(inputs.get("media"), spec, oss)
+        if spec.bare and "negative_prompt" in inputs:
+            raise _bad("input.negative_prompt is not supported by this model")
 
     def _check_media(self, media: Any, spec: _Model, oss: bool) -> None:
         if not isinstance(media, list) or not media:
             raise _bad("Field required: input.media")
         kinds = [m.get("type") if isinstance(m, dict) else None for m in media]
+        if spec.refs and "reference_image" in kinds:
+            if set(kinds) != {"reference_image"} or len(kinds) > spec.refs:
+                raise _bad(f"input.media: at most {spec.refs} reference_image, without frames")
+            for i, item in enumerate(media):
+                self._check_image(f"input.media[{i}].url", item.get("url"), spec, oss)
+            return
         allowed = ["first_frame", "last_frame"] if spec.first_last else ["first_frame"]
         if (
             kinds[0] != "first_frame"
@@ -365,6 +397,8 @@ class FakeWan:
         seed = params.get("seed")
         if seed is not None and (type(seed) is not int or not 0 <= seed <= SEED_MAX):
             raise _bad(f"parameters.seed must be an integer in [0, {SEED_MAX}]")
+        if spec.bare and "prompt_extend" in params:
+            raise _bad("parameters.prompt_extend is not supported by this model")
         for flag in ("prompt_extend", "watermark", "audio"):
             if flag in params and not isinstance(params[flag], bool):
                 raise _bad(f"parameters.{flag} must be a boolean")

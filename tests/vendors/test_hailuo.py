@@ -37,6 +37,7 @@ KEY = "mm-test-key"
 HAILUO_23 = "MiniMax-Hailuo-2.3"
 HAILUO_02 = "MiniMax-Hailuo-02"
 H3 = "MiniMax-H3"
+H3_MAX = "MiniMax-H3-Max"
 CREATE = "/v1/video_generation"
 QUERY = "/v1/query/video_generation"
 RETRIEVE = "/v1/files/retrieve"
@@ -252,6 +253,21 @@ def test_text_to_video_on_minimax_h3_uses_the_v2_api(kit):
     assert k.server.count("*", "/v1/") == 0
     assert job.vendor_state == "succeeded"
     assert job.estimate["amount"] == pytest.approx(0.64)
+
+
+def test_minimax_h3_max_goes_over_v2_at_its_own_resolutions(kit, tmp_path):
+    k = kit()
+    job = k.run("a lantern drifts", model=H3_MAX, resolution="1080p", duration_s=12)
+    _done(job)
+    assert job.estimate["amount"] is None  # unpublished: unknown, never 0
+    assert "no published price" in job.estimate["reason"]
+    frame = picture(tmp_path, "f.png", (960, 540), "green")
+    _done(k.run("it rises", model=H3_MAX, image=frame, resolution="480p"))
+    first, second = k.creates("/v2/video_generation")
+    assert (first["model"], first["resolution"], first["duration"]) == (H3_MAX, "1080P", 12)
+    assert first["ratio"] == "16:9"
+    assert (second["resolution"], second["ratio"]) == ("480P", "adaptive")
+    assert [c.get("role") for c in second["content"]] == [None, "first_frame"]
 
 
 def test_first_and_last_frame_on_minimax_h3(kit, tmp_path):
@@ -541,7 +557,10 @@ def _refusals(folder: Path) -> list[tuple[str, GenerationRequest, str, str]]:
         (H3, r("a fox", extra={"prompt_optimizer": True}), "extra", "takes no prompt_optimizer"),
         (HAILUO_23, r("a fox", extra={"prompt_optimizer": "no"}), "extra", "true or false"),
         ("video-01", r("a fox"), "model", "retired"),
-        ("MiniMax-H3-Max", r("a fox"), "model", "no model"),
+        (H3_MAX, r("a fox", resolution="2k"), "resolution", "use 480p, 768p, 1080p"),
+        (H3_MAX, r("a fox", duration_s=4), "duration", "4 s is not offered"),
+        (H3_MAX, r("a", image=wide, last_frame=wide), "mode", "first and last frame"),
+        (H3_MAX, r("a fox", audio=False), "audio", "always makes sound"),
     ]  # fmt: skip
 
 

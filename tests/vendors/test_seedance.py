@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ KEY = "ark-test-key"
 VIDEO = tiny_mp4(seconds=2.0, width=320, height=180)
 FAST = "seedance-1-0-pro-fast-251015"
 PRO15 = "seedance-1-5-pro-251215"
+FLASH25 = "dreamina-seedance-2-5-flash-261115"
 TASKS = "/api/v3/contents/generations/tasks"
 
 
@@ -258,15 +259,42 @@ def test_the_base_url_host_names_the_platform(kit):
     assert k.server.count() == 0
 
 
-def test_a_model_missing_on_the_accounts_platform_fails_before_sending(kit):
+@pytest.mark.parametrize(
+    ("model", "base_url", "words"),
+    [
+        ("doubao-seedance-2-0-mini-260615", None, "not offered on BytePlus ModelArk"),
+        (FLASH25, "https://ark.cn-beijing.volces.com/api/v3", "not offered on Volcengine Ark"),
+    ],
+)
+def test_a_model_missing_on_the_accounts_platform_is_refused_before_anything_is_stored(
+    kit, model, base_url, words
+):
     k = kit()
-    [job] = k.generate(
-        GenerationRequest("a kite", duration_s=4, resolution="480p"),
-        model="doubao-seedance-2-0-mini-260615",
-    )
-    assert (job.state, job.error_kind) == ("failed", "invalid_input")
-    assert "not offered on BytePlus ModelArk" in job.error
+    engine = k.engine()
+    if base_url is not None:  # an account on the other platform
+        engine.environ = {"TAKESTOCK_SEEDANCE_BASE_URL": base_url}
+    with pytest.raises(InvalidInput) as refused:
+        engine.enqueue(GenerationRequest("a kite", duration_s=4), [Target("seedance", model)])
+    assert refused.value.field == "model"
+    assert words in str(refused.value)
+    assert list_jobs(k.store) == []
     assert k.server.count() == 0
+
+
+def test_seedance_25_flash_on_byteplus_and_the_model_choosing_the_length(kit):
+    k = kit()
+    request = GenerationRequest("a kite", duration_s=-1, resolution="480p")
+    [job] = k.generate(request, model=FLASH25)
+    assert job.state == "done", job.error
+    [body] = k.fake.creates
+    assert (body["model"], body["duration"]) == ("dreamina-seedance-2-5-flash-261115", -1)
+    vendor = k.catalog.vendor("seedance")
+    adapter = SeedanceAdapter(vendor)
+    chosen = adapter.estimate(request, vendor.models[FLASH25])
+    longest = adapter.estimate(replace(request, duration_s=30), vendor.models[FLASH25])
+    assert chosen.amount == longest.amount  # held at the longest the model may pick
+    assert chosen.money is None  # no per-token price is on record for flash
+    assert -1 in vendor.models["dreamina-seedance-2-5-260628"].durations
 
 
 # -------------------------------------------------------------------- vendor failures
@@ -669,5 +697,6 @@ def test_every_catalog_model_has_ids_and_prices():
         assert model.extra["model_ids"], model.id
         assert set(model.extra["model_ids"]) <= {"cn", "intl"}
         assert model.id in model.extra["model_ids"].values()
-        assert model.extra["token_price_usd_per_m"], model.id
+        # Tokens are Ark's unit; a model without a USD price says where none was found.
+        assert model.extra.get("token_price_usd_per_m") or model.extra["price_source"], model.id
         assert model.default_resolution in model.resolutions

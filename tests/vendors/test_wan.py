@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +383,9 @@ def test_rate_limit_with_retry_after_is_honoured_and_nothing_is_duplicated(kit):
 
 def test_a_concurrency_limit_without_retry_after_backs_off_and_succeeds(kit):
     k = kit()
+    vendor = k.catalog.vendor("wan")
+    quick = {**vendor.extra, "throttle_backoff_s": [0.01, 0.02]}
+    k.adapter = WanAdapter(replace(vendor, extra=quick))
     body = {"code": "Throttling", "message": "Too many running tasks for this model"}
     k.server.script("POST", CREATE, Fault.status(429, json=body), Fault.status(429, json=body))
     job = k.generate(GenerationRequest("a fox"))
@@ -477,12 +480,13 @@ def _refusals(tmp: Path) -> list[tuple[str, GenerationRequest, str, str]]:
     alpha = _image(tmp / "alpha.png", (800, 600), "PNG", "RGBA")
     frame = _image(tmp / "frame.jpg", (800, 600))
     r = GenerationRequest
-    t26, i26, t25, t22, hh = (
+    t26, i26, t25, t22, hh, w3 = (
         "wan2.6-t2v",
         "wan2.6-i2v",
         "wan2.5-t2v-preview",
         "wan2.2-t2v-plus",
         "happyhorse-1.0-t2v",
+        "wan3.0-video",
     )
     return [
         (t25, r("x", duration_s=7), "duration", "use 5, 10"),
@@ -513,7 +517,25 @@ def _refusals(tmp: Path) -> list[tuple[str, GenerationRequest, str, str]]:
         (t22, r("x", extra={"audio_url": "https://a/b.mp3"}), "audio_url", "no audio track"),
         (hh, r("x", extra={"prompt_extend": True}), "prompt_extend", "no prompt rewriting"),
         (t26, r("x", extra={"watermark": "yes"}), "watermark", "true or false"),
-    ]
+        ("wan2.7-t2v", r("x", audio=False), "audio", "always adds sound"),
+        (t26, r("x", audio=False), "audio", "always adds sound"),
+        (hh, r("x", audio=False), "audio", "always adds sound"),
+        ("happyhorse-1.1-t2v", r("x", audio=False), "audio", "always adds sound"),
+        (i26, r("x", image=frame, aspect="16:9"), "aspect", "aspect ratio of its input image"),
+        (w3, r("x", image=frame, aspect="16:9"), "aspect", "aspect ratio of its input image"),
+        ("wan2.6-i2v-flash", r("x", image=frame, duration_s=1), "duration", "use 2, 3"),
+        (w3, r("x", negative="blur"), "negative", "no negative prompt"),
+        (w3, r("x", extra={"prompt_extend": False}), "prompt_extend", "no prompt rewriting"),
+        (w3, r("x", audio=False), "audio", "always adds sound"),
+        (w3, r("x", duration_s=31), "duration", "use 2, 3"),
+        (w3, r("x", extra={"reference_images": ["https://e.com/a.png"] * 11}),
+         "reference_images", "at most 10"),
+        (w3, r("x", image=frame, extra={"reference_images": ["https://e.com/a.png"]}),
+         "reference_images", "not both"),
+        (w3, r("x", extra={"reference_images": ["/tmp/a.png"]}), "reference_images", "URLs"),
+        ("wan2.7-t2v", r("x", extra={"reference_images": ["https://e.com/a.png"]}),
+         "reference_images", "takes no reference images"),
+    ]  # fmt: skip
 
 
 def test_every_documented_limit_is_refused_before_anything_is_sent(kit, tmp_path):
@@ -526,6 +548,59 @@ def test_every_documented_limit_is_refused_before_anything_is_sent(kit, tmp_path
         assert words in str(refused.value), (model, str(refused.value))
     assert list_jobs(k.store) == []
     assert k.server.count() == 0
+
+
+def test_wan3_takes_references_or_frames_and_the_frame_sets_the_shape(kit, tmp_path):
+    k = kit()
+    refs = ["https://example.com/hero.png", "https://example.com/set.png"]
+    request = GenerationRequest("hero walks on set", aspect="9:16", duration_s=20)
+    _done(k, k.generate(replace(request, extra={"reference_images": refs}), "wan3.0-video"))
+    [body] = k.fake.creates
+    assert body["input"]["media"] == [{"type": "reference_image", "url": u} for u in refs]
+    assert body["parameters"]["ratio"] == "9:16"
+    assert body["parameters"]["duration"] == 20
+    assert "negative_prompt" not in body["input"]
+    assert "prompt_extend" not in body["parameters"]
+    frame = _image(tmp_path / "f.jpg", (1280, 720))
+    job = k.generate(GenerationRequest("she runs", image=frame), "wan3.0-video-prime")
+    assert job.state == "done"
+    second = k.fake.creates[1]
+    assert [m["type"] for m in second["input"]["media"]] == ["first_frame"]
+    assert "ratio" not in second["parameters"]
+
+
+def test_image_models_offer_no_aspect_and_only_flash_has_a_sound_switch():
+    vendor = load_catalog().vendor("wan")
+    for model in vendor.models.values():
+        if "text" not in model.modes:
+            assert model.aspects == (), model.id
+        if model.extra.get("audio_switch"):
+            assert model.id == "wan2.6-i2v-flash"
+    assert 1 not in vendor.models["wan2.6-i2v-flash"].durations
+    assert "happyhorse-1.1-i2v" in vendor.models
+
+
+def test_a_429_without_retry_after_waits_seconds_that_grow(kit):
+    k = kit()
+    body = {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded"}
+    k.server.script("POST", CREATE, *[Fault.status(429, json=body)] * 7)
+    ctx = k.context("wan2.6-t2v")
+
+    async def waits() -> list[float | None]:
+        seen: list[float | None] = []
+        async with ctx.http:
+            for _ in range(7):
+                with pytest.raises(RateLimited) as refused:
+                    await k.adapter.submit(ctx, GenerationRequest("a fox"), "ts-1")
+                seen.append(refused.value.retry_after)
+            await k.adapter.submit(ctx, GenerationRequest("a fox"), "ts-1")
+            k.server.script("POST", CREATE, Fault.status(429, json=body))
+            with pytest.raises(RateLimited) as again:
+                await k.adapter.submit(ctx, GenerationRequest("a fox"), "ts-1")
+            seen.append(again.value.retry_after)
+        return seen
+
+    assert asyncio.run(waits()) == [5, 10, 20, 40, 60, 60, 60, 5]  # reset by a success
 
 
 # ------------------------------------------------------- cancel, find, balance

@@ -281,6 +281,26 @@ def _key_problem(engine: Engine, vendor: VendorSpec, account_name: str) -> str |
     )
 
 
+def _check_platform(
+    engine: Engine,
+    adapter: object,
+    vendor: VendorSpec,
+    model: ModelSpec,
+    account: Account | None,
+) -> None:
+    """A model the account's platform lacks (Ark's regions) is invalid input, refused
+    here, before a job is stored, rather than by the vendor's server at submit."""
+    from takestock.core.vendor import ChecksPlatform  # here: start-up imports stay lean
+    from takestock.core.vendor_address import base_url_for
+
+    if not isinstance(adapter, ChecksPlatform):
+        return
+    region = account.region if account is not None else "default"
+    account_url = account.base_url if account is not None else None
+    url = base_url_for(vendor, engine.environ, account_url, region)
+    adapter.validate_platform(model, region, url)
+
+
 def plan_request(
     engine: Engine,
     request: GenerationRequest,
@@ -314,6 +334,8 @@ def plan_request(
             plan=account.plan if account is not None else None,
             on_site=web,
         )
+        if not web:
+            _check_platform(engine, adapter, vendor, model, account)
         if web and account is not None and not estimate.known:
             estimate = web_price(engine.store, vendor.id, model.id, estimate)
         if account is not None:

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from takestock.core import credits, faults, settlement
+from takestock.core import credits, faults, settlement, sync_create
 from takestock.core.account_secrets import Credentials, resolve_secrets
 from takestock.core.catalog import (
     Catalog,
@@ -491,6 +491,16 @@ class Engine:
                     raise InvalidInput("vendor", f"Takestock cannot talk to {job.vendor} here")
                 request = self._request(job)
                 ctx = self._context(job)
+                if isinstance(adapter, sync_create.AnswersWithResult):
+                    # The answer is the video: it streams into the part file while the
+                    # job stays submitting (cut short, it is unknown: see sync_create).
+                    part = self.library.part_path(job.id)
+                    created = await adapter.create_into(ctx, request, job.client_request_id, part)
+                    if sync_create.landed(self, job, created):
+                        await self._release(job.vendor, driving)
+                        # The file is here already: ingest it now, as a download would be.
+                        await self._download(get_job(self.store, job.id), driving)
+                    return
                 handle = await adapter.submit(ctx, request, job.client_request_id)
             except (TakestockError, httpx.TransportError) as exc:
                 await self._submit_refused(job, driving, exc)

@@ -10,6 +10,13 @@ A call's life: ``validate`` (no network) → ``estimate`` → ``submit`` (return
 :class:`TaskStatus` → ``download`` of each :class:`ResultRef` into a file the engine
 verifies. ``find`` recovers a create whose answer was lost, where the vendor lets us
 name the task; ``balance`` and ``cancel`` where the vendor offers them.
+
+A synchronous vendor (LTX) answers the create with the video itself: its adapter also
+implements :class:`AnswersWithResult`, whose ``create_into`` streams the answer into
+the job's part file and returns a :class:`CreatedResult`. The engine then records a
+:class:`ResultRef` whose URL is :data:`IN_PART_FILE` and ingests the file the way a
+download is ingested; there is no task to poll and none to look up, so an answer cut
+short leaves the job ``unknown`` for the user to settle.
 """
 
 from __future__ import annotations
@@ -36,9 +43,13 @@ from takestock.core.errors import (
 )
 
 __all__ = [
+    "IN_PART_FILE",
+    "AnswersWithResult",
     "AuthError",
     "Balance",
     "CallContext",
+    "ChecksPlatform",
+    "CreatedResult",
     "Estimate",
     "GenerationFailed",
     "GenerationRequest",
@@ -205,6 +216,29 @@ class ResultRef:
     size: int | None = None
 
 
+#: The URL of a result whose bytes came with the create's answer: they are already in
+#: the job's part file, and there is no link to fetch them again.
+IN_PART_FILE = "takestock:part-file"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedResult:
+    """A synchronous create's answer, its video already written to the part file.
+
+    Attributes:
+        handle: what the vendor called the request (an ``x-request-id``), kept on the
+            job for the user's questions to the vendor; it cannot be polled.
+        size: the bytes written.
+        cost: the vendor's charge in its unit, where the answer says.
+        vendor_state: the vendor's word for the outcome, shown to the user.
+    """
+
+    handle: TaskHandle
+    size: int
+    cost: float | None = None
+    vendor_state: str = "completed"
+
+
 @dataclass(frozen=True, slots=True)
 class TaskStatus:
     """One poll's answer.
@@ -307,3 +341,35 @@ class VendorAdapter(Protocol):
         ``status_note``, and whatever limits the vendor reports), or None where the
         vendor cannot list them. ``takestock vendors refresh`` merges the answer into
         the user's catalog overrides: new ids are added, vanished ones marked retired."""
+
+
+@runtime_checkable
+class AnswersWithResult(Protocol):
+    """A vendor whose create answers with the video itself: no task, no poll, no link.
+
+    The engine calls :meth:`create_into` instead of ``submit``. Its errors mean what
+    ``submit``'s do: a :class:`VendorError` says the vendor refused (nothing charged);
+    an ``httpx.TransportError``, a :class:`TransientError` or a
+    :class:`ProtocolError` leave it unknown: the vendor may have made and charged the
+    video, and nothing can be looked up, so the job waits for the user, never resent.
+    ``download`` of an :data:`IN_PART_FILE` result keeps the file in place.
+    """
+
+    async def create_into(
+        self, ctx: CallContext, request: GenerationRequest, client_request_id: str, dest: Path
+    ) -> CreatedResult:
+        """Send the create and stream the video it answers with into ``dest``."""
+
+
+@runtime_checkable
+class ChecksPlatform(Protocol):
+    """A vendor whose models differ by platform or region (Ark: Volcengine or BytePlus).
+
+    ``validate`` sees only the request and the model; the planner calls
+    :meth:`validate_platform` too, with the account's region and the base URL in force,
+    so a model the account's platform lacks is refused before anything is stored.
+    """
+
+    def validate_platform(self, model: ModelSpec, region: str, base_url: str) -> None:
+        """Raise :class:`~takestock.core.errors.InvalidInput` (field ``model``) where the
+        platform of ``region`` / ``base_url`` does not offer ``model``. No network."""

@@ -75,6 +75,7 @@ _FACTORIES: dict[str, Callable[[VendorSpec, AdapterEnv], VendorAdapter]] = {
     "xai": _plain("takestock.vendors.xai", "XaiAdapter"),
     "bfl": _plain("takestock.vendors.bfl", "BflAdapter"),
     "hunyuan": _plain("takestock.vendors.hunyuan", "HunyuanAdapter"),
+    "ltx": _plain("takestock.vendors.ltx", "LtxAdapter"),
 }
 
 

@@ -59,7 +59,8 @@ no documented task list, so a create whose answer is lost becomes ``unknown``);
 balance (no endpoint; 1008 says when it is short); cancel (none documented);
 ``callback_url`` (needs a public endpoint, and a missed 3-second challenge fails the
 create); the legacy ``GroupId`` parameter; v2 reference-to-video (reference images,
-video and audio) and MiniMax-H3-Max, whose limits no two sources agree on.
+video and audio) and multi-angle. MiniMax-H3-Max goes over v2 as MiniMax-H3 does
+(480P/768P/1080P, 5-15 s, text and image), its limits from MiniMax's release notes.
 """
 
 from __future__ import annotations

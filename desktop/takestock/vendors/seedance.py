@@ -11,7 +11,8 @@ one); keys are per platform and model ids differ (``doubao-seedance-…`` on Vol
 Each catalog model is one Seedance model with its id per surface in
 ``extra.model_ids``; the surface is the base URL's host where it names one (an account
 base-URL override to a Volcengine host sends Volcengine ids), else the account's region.
-A model without an id on that surface is refused before anything is sent.
+A model without an id on that surface is refused when the take is planned
+(``validate_platform``), before anything is stored or sent.
 
 Protocol (``Authorization: Bearer <ARK API key>``, JSON):
 
@@ -56,6 +57,9 @@ Errors (HTTP status and ``error.code``; the vendor's message and code are kept):
     InternalServiceError, 5xx                     TransientError (failed task: GenerationFailed)
     unreadable body                               ProtocolError
 
+``duration`` -1 (Seedance 2.5: the model picks 4-30 s) is a catalog duration of its own:
+it is sent as -1 and estimated at the longest duration, a hold the reported usage settles.
+
 Cost: Ark bills tokens = width × height × (24 × seconds + 1) / 1024 of the output; the
 estimate uses the catalog's output-size tables and USD-per-million-token prices, and a
 finished task reports ``usage.completion_tokens`` as the actual cost.
@@ -63,7 +67,7 @@ finished task reports ``usage.completion_tokens`` as the actual cost.
 Not supported, on purpose: lookup by our id (``can_find`` is False: Ark takes no client
 task id and its list cannot filter by one; ``safety_identifier`` is an end-user id for
 abuse tracking, not ours to overload), balance (no data-plane endpoint), reference
-images/videos/audio, draft mode, ``frames``, ``duration: -1``, flex tier, callbacks,
+images/videos/audio, draft mode, ``frames``, flex tier, callbacks,
 Ark endpoint ids (``ep-…``) and AK/SK auth.
 """
 
@@ -200,6 +204,10 @@ class SeedanceAdapter(BaseAdapter):
                 "(the video follows the image)",
             )
 
+    def validate_platform(self, model: ModelSpec, region: str, base_url: str) -> None:
+        """Refuse, before anything is stored, a model the account's platform lacks."""
+        _model_id_on(_surface_of(base_url, region), model)
+
     # ---------------------------------------------------------------- pricing
 
     def estimate(self, request: GenerationRequest, model: ModelSpec) -> Estimate:
@@ -207,7 +215,12 @@ class SeedanceAdapter(BaseAdapter):
         facts = request_facts(request, model)
         width, height = self._frame_size(model, facts["resolution"], request)
         fps = int(self.vendor.extra.get("fps", 24))
-        tokens = width * height * (fps * int(facts["duration_s"]) + 1) // 1024
+        seconds = int(facts["duration_s"])
+        if seconds < 0:
+            # -1: the model picks the length. Hold the longest it may pick; the task's
+            # usage.completion_tokens settles the actual charge.
+            seconds = int(max(model.durations))
+        tokens = width * height * (fps * seconds + 1) // 1024
         price = _price_per_million(model, facts)
         money = None if price is None else round(tokens * price / 1_000_000, 4)
         return Estimate(
@@ -405,17 +418,24 @@ def _headers(ctx: CallContext) -> dict[str, str]:
 
 
 def _surface(ctx: CallContext) -> str:
+    return _surface_of(ctx.base_url, ctx.region)
+
+
+def _surface_of(base_url: str, region: str) -> str:
     """``cn`` or ``intl``: the host decides where it is an Ark host, else the region."""
-    host = httpx.URL(ctx.base_url).host
+    host = httpx.URL(base_url).host
     for domain, surface in _HOSTS:
         if host == domain or host.endswith("." + domain):
             return surface
-    return "cn" if ctx.region == "cn" else "intl"
+    return "cn" if region == "cn" else "intl"
 
 
 def _model_id(ctx: CallContext, model: ModelSpec) -> str:
+    return _model_id_on(_surface(ctx), model)
+
+
+def _model_id_on(surface: str, model: ModelSpec) -> str:
     ids: Mapping[str, str] = model.extra.get("model_ids", {})
-    surface = _surface(ctx)
     model_id = ids.get(surface)
     if not model_id:
         offered = ", ".join(_SURFACES[s] for s in ids if s in _SURFACES) or "no platform"

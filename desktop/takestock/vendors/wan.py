@@ -33,9 +33,13 @@ Local images are prepared to the model's limits and sent inline as
 clients use for frames and ``media``. Extras read from ``request.extra``:
 ``prompt_extend`` (bool), ``watermark`` (bool; we always send it, default false),
 ``shot_type`` ("single"/"multi", Wan 2.6), ``audio_url`` (public wav/mp3 URL, Wan
-2.5/2.6). ``request.audio`` is sent as ``parameters.audio`` only where the model has that
-switch (wan2.6-i2v-flash); the other audio models always add sound. In image modes the
-picture decides the aspect ratio; ``request.aspect`` is then ignored.
+2.5/2.6), ``reference_images`` (public image URLs, Wan 3.0: media ``reference_image``).
+``request.audio`` is sent as ``parameters.audio`` only where the model has that switch
+(wan2.6-i2v-flash); the other audio models always add sound, so ``--no-audio`` is refused
+for them. In image modes the picture decides the aspect ratio: ``--aspect`` is refused.
+Wan 3.0 (``wan3.0-video``) takes no ``negative_prompt`` and no ``prompt_extend``; both are
+refused before sending. A 429 without ``Retry-After`` waits 5, 10, 20, 40, 60 s
+(``throttle_backoff_s``), as Alibaba advises for a throttled account.
 
 States:
 
@@ -262,6 +266,18 @@ class WanAdapter(BaseAdapter):
 
     def __init__(self, vendor: VendorSpec) -> None:
         super().__init__(vendor)
+        #: creates refused with 429 in a row, for DashScope's growing backoff
+        self._throttled = 0
+
+    def _backed_off(self, exc: RateLimited) -> RateLimited:
+        """A 429 without Retry-After waits as Alibaba advises: seconds, doubling, capped
+        (a throttled account recovers within about a minute)."""
+        self._throttled += 1
+        if exc.retry_after is not None:
+            return exc
+        first, most = (float(x) for x in self.vendor.extra.get("throttle_backoff_s", (5, 60)))
+        exc.retry_after = min(most, first * 2 ** (self._throttled - 1))
+        return exc
 
     # ------------------------------------------------------------------ checks
 
@@ -273,6 +289,19 @@ class WanAdapter(BaseAdapter):
         if request.seed is not None and request.seed > SEED_MAX:
             raise InvalidInput("seed", f"{where} takes a seed from 0 to {SEED_MAX}")
         self._check_prompt(request, model, where)
+        if request.audio is False and model.audio and not model.extra.get("audio_switch"):
+            # DashScope has no switch for these models: they add sound whatever we send.
+            raise InvalidInput(
+                "audio", f"{where} always adds sound; Alibaba offers no switch to leave it out"
+            )
+        if request.extra.get("reference_images") and request.image is not None:
+            raise InvalidInput(
+                "reference_images", f"{where} takes reference images or frames, not both"
+            )
+        if request.aspect is not None and request.mode is not Mode.TEXT:
+            raise InvalidInput(
+                "aspect", f"{where} takes the aspect ratio of its input image; leave --aspect out"
+            )
         if model.extra.get("api", "size") == "size":
             self._size(request, model)
         for field, path in (("image", request.image), ("last_frame", request.last_frame)):
@@ -336,6 +365,7 @@ class WanAdapter(BaseAdapter):
                 raise InvalidInput("shot_type", f"must be one of {', '.join(_SHOT_TYPES)}")
             if shot == "multi" and extra.get("prompt_extend") is False:
                 raise InvalidInput("shot_type", "multi-shot needs prompt_extend left on")
+        self._check_references(extra, model, where)
         audio_url = extra.get("audio_url")
         if audio_url is not None:
             if not model.extra.get("audio_url"):
@@ -344,6 +374,22 @@ class WanAdapter(BaseAdapter):
                 raise InvalidInput(
                     "audio_url", "must be a public http(s) URL of a wav or mp3 file (3-30 s, 15 MB)"
                 )
+
+    def _check_references(self, extra: Mapping[str, Any], model: ModelSpec, where: str) -> None:
+        refs = extra.get("reference_images")
+        if refs is None:
+            return
+        most = int(model.extra.get("reference_images", 0))
+        if not most:
+            raise InvalidInput("reference_images", f"{where} takes no reference images")
+        if (
+            not isinstance(refs, list)
+            or not refs
+            or not all(isinstance(r, str) and r.startswith(("http://", "https://")) for r in refs)
+        ):
+            raise InvalidInput("reference_images", "must be a list of public http(s) image URLs")
+        if len(refs) > most:
+            raise InvalidInput("reference_images", f"{where} takes at most {most}")
 
     def estimate(self, request: GenerationRequest, model: ModelSpec) -> Estimate:
         # Models that add sound by default are priced with it unless asked not to.
@@ -364,7 +410,8 @@ class WanAdapter(BaseAdapter):
             params["size"] = self._size(request, model)
         else:
             params["resolution"] = _pixels(resolution)
-        if model.extra.get("ratio"):
+        if model.extra.get("ratio") and request.mode is Mode.TEXT:
+            # With a frame, the picture sets the shape (Wan 3.0 takes all modes).
             params["ratio"] = request.aspect or model.default_aspect
         inputs: dict[str, Any] = {}
         if request.prompt.strip():
@@ -376,6 +423,9 @@ class WanAdapter(BaseAdapter):
         return {"model": model.id, "input": inputs, "parameters": params}
 
     def _images(self, request: GenerationRequest, model: ModelSpec, api: str) -> dict[str, Any]:
+        refs = request.extra.get("reference_images")
+        if refs:
+            return {"media": [{"type": "reference_image", "url": url} for url in refs]}
         if request.image is None:
             return {}
         first = _data_url(request.image, model, "image")
@@ -430,7 +480,11 @@ class WanAdapter(BaseAdapter):
             json=body,
             headers={**self._headers(ctx), **ASYNC_HEADER},
         )
-        data = self._read(response, ctx)
+        try:
+            data = self._read(response, ctx)
+        except RateLimited as exc:
+            raise self._backed_off(exc) from None
+        self._throttled = 0
         output = data.get("output")
         task_id = output.get("task_id") if isinstance(output, dict) else None
         if not isinstance(task_id, str) or not task_id:
