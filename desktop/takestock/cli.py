@@ -15,7 +15,6 @@ Exit codes (a contract; keep them stable):
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import logging
@@ -32,7 +31,6 @@ from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockErr
 from takestock.core.job_rows import ACTIVE_STATES, Job, JobEvent, get_job, get_jobs, list_jobs
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import render
-from takestock.core.secrets import check_secret_text
 from takestock.core.store import StorageFault, storage_fault
 from takestock.core.takes import TakeFilter, get_take, import_each, iter_takes, rate_take
 from takestock.core.vendor import GenerationRequest
@@ -493,146 +491,6 @@ def cmd_import(services: Services, args: argparse.Namespace) -> int:
         reason = error.message.removeprefix("path: ")
         _say(f"takestock: path: {path} not imported: {redact(reason)}")
     return EXIT_INVALID if refused else EXIT_OK
-
-
-def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
-    if getattr(args, "vendors_action", None) == "refresh":
-        services.catalog.vendor(args.vendor)
-        if args.vendor not in services.adapters:
-            raise InvalidInput("vendor", f"Takestock cannot talk to {args.vendor} yet")
-        import asyncio  # see _drive
-
-        changes = asyncio.run(services.engine().refresh_models(args.vendor))
-        if changes is None:
-            print(f"{args.vendor} cannot list its models; edit catalog-overrides.json instead.")
-            return EXIT_OK
-        if args.json:
-            _print_json(changes)
-        else:
-            for what, ids in changes.items():
-                if ids:
-                    print(f"{what}: {', '.join(ids)}")
-            print(f"Saved in {services.paths.catalog_overrides}")
-        return EXIT_OK
-    out = []
-    for vendor in services.catalog:
-        keys: dict[str, str | None] = {}
-        for field in vendor.secrets:
-            try:
-                keys[field] = services.credentials.source(vendor.id, field)
-            except SecretsUnavailable:
-                keys[field] = None  # said once below; listing vendors must still work
-        out.append(
-            {
-                "id": vendor.id,
-                "name": vendor.name,
-                "supported": vendor.id in services.adapters,
-                "sandbox": vendor.sandbox,
-                "as_of": vendor.as_of,
-                "unit": vendor.unit,
-                "key_set": not vendor.missing_secrets(f for f, src in keys.items() if src),
-                "keys": keys,
-                "models": [
-                    {
-                        "id": m.id,
-                        "label": m.label,
-                        "status": m.status,
-                        "status_note": m.status_note,
-                        "modes": list(m.modes),
-                        "durations": list(m.durations),
-                        "resolutions": list(m.resolutions),
-                        "aspects": list(m.aspects),
-                        "audio": m.audio,
-                        "prompt_max_chars": m.prompt_max_chars,
-                    }
-                    for m in vendor.models.values()
-                ],
-            }
-        )
-    if args.json:
-        _print_json({"vendors": out})
-        return EXIT_OK
-    if any(vendor.secrets for vendor in services.catalog):
-        try:
-            services.credentials.backend_name()
-        except SecretsUnavailable as exc:
-            _say(f"Note: {exc.message}")
-    for v in out:
-        if v["sandbox"]:
-            key = "no key needed (sandbox)"
-        else:
-            key = "key set" if v["key_set"] else f"no key: takestock keys set {v['id']}"
-        state = "" if v["supported"] else " [not yet supported]"
-        print(f"{v['id']:<10} {v['name']}{state} — {key}")
-        for m in v["models"]:
-            durations = ",".join(f"{d:g}" for d in m["durations"])
-            flag = "" if m["status"] == "active" else f" [{m['status']}]"
-            print(
-                f"    {m['id']:<22}{flag} {'/'.join(m['modes'])}; {durations} s; "
-                f"{', '.join(m['resolutions'])}; {', '.join(m['aspects'])}"
-                + ("; audio" if m["audio"] else "")
-            )
-    return EXIT_OK
-
-
-def cmd_keys(services: Services, args: argparse.Namespace) -> int:
-    vendor = services.catalog.vendor(args.vendor)
-    if not vendor.secrets:
-        raise InvalidInput("vendor", f"{vendor.name} needs no key")
-    if args.keys_action == "delete":
-        fields = (args.field,) if args.field else vendor.secrets
-        removed = [f for f in fields if services.credentials.delete(vendor.id, f, args.account)]
-        print(
-            f"Removed {', '.join(removed)} for {vendor.name}." if removed else "Nothing to remove."
-        )
-        return EXIT_OK
-    fields = vendor.secrets
-    if args.field:
-        if args.field not in vendor.secrets:
-            raise InvalidInput("field", f"{vendor.name} keys are {', '.join(vendor.secrets)}")
-        fields = (args.field,)
-    elif vendor.auth_options:
-        fields = vendor.auth_options[0]
-    values = _read_secrets(fields)
-    for field, value in values.items():
-        services.credentials.set(vendor.id, field, value, args.account)
-    print(f"Stored {', '.join(values)} for {vendor.name} in the system keyring.")
-    return EXIT_OK
-
-
-def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
-    """One secret per field: prompted on a terminal, else one line each from stdin.
-
-    Standard input is read as bytes and checked here, so that no decoding error (whose
-    text would quote the bytes) can carry a key into a message or the log.
-    """
-    values: dict[str, str] = {}
-    lines = None if sys.stdin.isatty() else _stdin_lines()
-    for index, field in enumerate(fields):
-        label = field.replace("_", " ")
-        if lines is None:
-            value = getpass.getpass(f"{label}: ")
-        else:
-            value = lines[index] if index < len(lines) else ""
-        value = value.strip()
-        if not value:
-            raise InvalidInput("key", f"no {label} given (one line per field on standard input)")
-        values[field] = check_secret_text(value, label)
-    return values
-
-
-def _stdin_lines() -> list[str]:
-    lines = []
-    for number, raw in enumerate(sys.stdin.buffer.read().splitlines(), 1):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(
-                "key",
-                f"line {number} of standard input is not text: byte {exc.start + 1} is not "
-                "UTF-8 (the key is not shown); nothing was stored",
-            ) from None
-    return lines
 
 
 def cmd_paths(services: Services, args: argparse.Namespace) -> int:
