@@ -29,20 +29,16 @@ def _probe_first_paint(window: object, app: object) -> None:
 
 
 def run_gui(argv: list[str] | None = None) -> int:
-    from takestock.ui.qt_fixes import keep_singletons_alive
-
-    keep_singletons_alive()
     # Qt first, so the window shows before the heavier imports of the core.
     from PySide6.QtWidgets import QApplication
+
+    import takestock.ui  # noqa: F401  (its import applies the Qt binding's fixes)
 
     app = QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Takestock")
     app.setOrganizationName("Takestock")
     # Lets Linux desktops match the window to takestock.desktop and its icon.
     app.setDesktopFileName("takestock")
-    from takestock.ui.i18n import install_translations
-
-    install_translations(app)  # after the names above: it reads the language preference
     from takestock.ui.i18n import install_translations
 
     install_translations(app)  # after the names above: it reads the language preference
