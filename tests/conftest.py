@@ -8,10 +8,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from takestock.ui.qt_fixes import keep_singletons_alive
-
-# The Qt binding leaks references to None on every void call; see qt_fixes.
-keep_singletons_alive()
+# The Qt binding leaks references to None on every void call: importing takestock.ui
+# applies the fix (ui/qt_fixes.py) for every test, Qt ones built without it included.
+import takestock.ui  # noqa: F401
 
 pytest_plugins = ["tests.keyring_fixture", "tests.fakeserver.fixtures"]
 

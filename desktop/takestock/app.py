@@ -28,21 +28,55 @@ def _probe_first_paint(window: object, app: object) -> None:
     window.installEventFilter(probe)  # type: ignore[attr-defined]
 
 
-def run_gui(argv: list[str] | None = None) -> int:
-    from takestock.ui.qt_fixes import keep_singletons_alive
+def _peak_rss_kb() -> int:
+    # Linux: the peak of this program's own memory. getrusage's ru_maxrss is not that:
+    # it keeps the peak of the process before exec (a benchmark's big pytest parent).
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
 
-    keep_singletons_alive()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
+
+
+def _probe_library(window: Any, app: Any) -> None:
+    """For the memory benchmark: once the library is open, show the Library screen, let
+    it settle, print ``library-rss-kb`` (the process's peak resident memory), then quit."""
+    from PySide6.QtCore import QTimer
+
+    def settled() -> None:
+        print(f"library-rss-kb {_peak_rss_kb()}", flush=True)
+        print(f"library-modules {' '.join(sorted(_heavy_modules()))}", flush=True)
+        app.quit()
+
+    def opened() -> None:
+        window.show_screen("library")
+        QTimer.singleShot(1500, settled)
+
+    window.ready.connect(opened)
+
+
+def _heavy_modules() -> set[str]:
+    """Which of the big optional packages this process has imported so far."""
+    return {name for name in ("av", "httpx", "vlc", "PIL", "keyring") if name in sys.modules}
+
+
+def run_gui(argv: list[str] | None = None) -> int:
     # Qt first, so the window shows before the heavier imports of the core.
     from PySide6.QtWidgets import QApplication
+
+    import takestock.ui  # noqa: F401  (its import applies the Qt binding's fixes)
 
     app = QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Takestock")
     app.setOrganizationName("Takestock")
     # Lets Linux desktops match the window to takestock.desktop and its icon.
     app.setDesktopFileName("takestock")
-    from takestock.ui.i18n import install_translations
-
-    install_translations(app)  # after the names above: it reads the language preference
     from takestock.ui.i18n import install_translations
 
     install_translations(app)  # after the names above: it reads the language preference
@@ -65,7 +99,10 @@ def run_gui(argv: list[str] | None = None) -> int:
 
     window = MainWindow(open_services=open_library)
     window.show()
-    if os.environ.get("TAKESTOCK_STARTUP_PROBE"):
+    probe = os.environ.get("TAKESTOCK_STARTUP_PROBE")
+    if probe == "library":
+        _probe_library(window, app)
+    elif probe:
         _probe_first_paint(window, app)
     try:
         return app.exec()

@@ -15,38 +15,31 @@ Exit codes (a contract; keep them stable):
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
+import importlib
 import json
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from takestock import __version__, cli_args, cli_credits, cli_export
-from takestock.core.claims import claim_kit
+from takestock import cli_args
+from takestock.cli_parser import COMMANDS, build_parser
 from takestock.core.errors import InvalidInput, SecretsUnavailable, TakestockError
-from takestock.core.generate import attach_file, queue_request
-from takestock.core.jobs import (
-    ACTIVE_STATES,
-    Engine,
-    Job,
-    JobEvent,
-    Target,
-    get_job,
-    get_jobs,
-    list_jobs,
-)
+from takestock.core.job_rows import ACTIVE_STATES, Job, JobEvent, get_job, get_jobs, list_jobs
 from takestock.core.logs import redact, setup_logging
 from takestock.core.prompts import render
-from takestock.core.secrets import check_secret_text
 from takestock.core.store import StorageFault, storage_fault
-from takestock.core.takes import VERDICTS, TakeFilter, get_take, import_each, iter_takes, rate_take
+from takestock.core.takes import TakeFilter, get_take, import_each, iter_takes, rate_take
 from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services, open_services
+
+if TYPE_CHECKING:
+    # The engine, generation and hand-off modules import httpx (and through the engine
+    # the vendors' whole stack): only the commands that send anything import them, inside.
+    from takestock.core.jobs import Engine, Target
 
 __all__ = ["main"]
 
@@ -116,6 +109,8 @@ def _exit_for(jobs: Sequence[Job]) -> int:
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:
+    from takestock.core.jobs import Target  # see the note on the imports
+
     vendors, models = args.vendor or [], args.model or []
     if len(vendors) != len(models):
         raise UsageError("give one --model for each --vendor (or use --target VENDOR:MODEL)")
@@ -238,6 +233,8 @@ def _drive(
     named, with that process, first); without a timeout a still-waiting line comes at
     most every :data:`STILL_WAITING_EVERY_S` seconds.
     """
+    import asyncio  # here: asyncio imports ssl and sockets, which listings never use
+
     if wait:
         for job in get_jobs(services.store, job_ids).values():
             if job.held_by is not None and job.held_by.pid != os.getpid():
@@ -274,6 +271,8 @@ def _cost_text(amount: float | None, unit: str, reason: str | None = None) -> st
 
 
 def cmd_generate(services: Services, args: argparse.Namespace) -> int:
+    from takestock.core.generate import queue_request  # see the note on the imports
+
     targets = _targets(args)
     request = _request_from(args)
     engine = services.engine(on_change=_progress_printer(not args.json))
@@ -329,6 +328,8 @@ def cmd_generate(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
+    from takestock import cli_credits  # see the note on the imports
+
     lines = cli_credits.estimate_lines(
         services, services.engine(), _request_from(args), _targets(args), args.count
     )
@@ -359,11 +360,15 @@ def cmd_estimate(services: Services, args: argparse.Namespace) -> int:
 def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
     action = args.jobs_action
     if action == "attach":
+        from takestock.core.generate import attach_file  # see the note on the imports
+
         engine = services.engine()
         take_id = attach_file(engine, args.job_id, args.path.resolve(), charged=args.charged)
         print(f"job {args.job_id} done → take {take_id}")
         return EXIT_OK
     if action == "claim-kit":
+        from takestock.core.claims import claim_kit  # see the note on the imports
+
         print(claim_kit(services.store, get_job(services.store, args.job_id)))
         return EXIT_OK
     if action == "resume":
@@ -383,6 +388,8 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
             return EXIT_RESUMABLE
         return _exit_for(jobs) if args.wait else EXIT_OK
     if action == "cancel":
+        import asyncio  # see _drive
+
         job = asyncio.run(services.engine().cancel(args.job_id))
         print(_job_line(job)) if not args.json else _print_json(_job_json(services, job))
         return EXIT_OK
@@ -486,144 +493,6 @@ def cmd_import(services: Services, args: argparse.Namespace) -> int:
     return EXIT_INVALID if refused else EXIT_OK
 
 
-def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
-    if getattr(args, "vendors_action", None) == "refresh":
-        services.catalog.vendor(args.vendor)
-        if args.vendor not in services.adapters:
-            raise InvalidInput("vendor", f"Takestock cannot talk to {args.vendor} yet")
-        changes = asyncio.run(services.engine().refresh_models(args.vendor))
-        if changes is None:
-            print(f"{args.vendor} cannot list its models; edit catalog-overrides.json instead.")
-            return EXIT_OK
-        if args.json:
-            _print_json(changes)
-        else:
-            for what, ids in changes.items():
-                if ids:
-                    print(f"{what}: {', '.join(ids)}")
-            print(f"Saved in {services.paths.catalog_overrides}")
-        return EXIT_OK
-    out = []
-    for vendor in services.catalog:
-        keys: dict[str, str | None] = {}
-        for field in vendor.secrets:
-            try:
-                keys[field] = services.credentials.source(vendor.id, field)
-            except SecretsUnavailable:
-                keys[field] = None  # said once below; listing vendors must still work
-        out.append(
-            {
-                "id": vendor.id,
-                "name": vendor.name,
-                "supported": vendor.id in services.adapters,
-                "sandbox": vendor.sandbox,
-                "as_of": vendor.as_of,
-                "unit": vendor.unit,
-                "key_set": not vendor.missing_secrets(f for f, src in keys.items() if src),
-                "keys": keys,
-                "models": [
-                    {
-                        "id": m.id,
-                        "label": m.label,
-                        "status": m.status,
-                        "status_note": m.status_note,
-                        "modes": list(m.modes),
-                        "durations": list(m.durations),
-                        "resolutions": list(m.resolutions),
-                        "aspects": list(m.aspects),
-                        "audio": m.audio,
-                        "prompt_max_chars": m.prompt_max_chars,
-                    }
-                    for m in vendor.models.values()
-                ],
-            }
-        )
-    if args.json:
-        _print_json({"vendors": out})
-        return EXIT_OK
-    if any(vendor.secrets for vendor in services.catalog):
-        try:
-            services.credentials.backend_name()
-        except SecretsUnavailable as exc:
-            _say(f"Note: {exc.message}")
-    for v in out:
-        if v["sandbox"]:
-            key = "no key needed (sandbox)"
-        else:
-            key = "key set" if v["key_set"] else f"no key: takestock keys set {v['id']}"
-        state = "" if v["supported"] else " [not yet supported]"
-        print(f"{v['id']:<10} {v['name']}{state} — {key}")
-        for m in v["models"]:
-            durations = ",".join(f"{d:g}" for d in m["durations"])
-            flag = "" if m["status"] == "active" else f" [{m['status']}]"
-            print(
-                f"    {m['id']:<22}{flag} {'/'.join(m['modes'])}; {durations} s; "
-                f"{', '.join(m['resolutions'])}; {', '.join(m['aspects'])}"
-                + ("; audio" if m["audio"] else "")
-            )
-    return EXIT_OK
-
-
-def cmd_keys(services: Services, args: argparse.Namespace) -> int:
-    vendor = services.catalog.vendor(args.vendor)
-    if not vendor.secrets:
-        raise InvalidInput("vendor", f"{vendor.name} needs no key")
-    if args.keys_action == "delete":
-        fields = (args.field,) if args.field else vendor.secrets
-        removed = [f for f in fields if services.credentials.delete(vendor.id, f, args.account)]
-        print(
-            f"Removed {', '.join(removed)} for {vendor.name}." if removed else "Nothing to remove."
-        )
-        return EXIT_OK
-    fields = vendor.secrets
-    if args.field:
-        if args.field not in vendor.secrets:
-            raise InvalidInput("field", f"{vendor.name} keys are {', '.join(vendor.secrets)}")
-        fields = (args.field,)
-    elif vendor.auth_options:
-        fields = vendor.auth_options[0]
-    values = _read_secrets(fields)
-    for field, value in values.items():
-        services.credentials.set(vendor.id, field, value, args.account)
-    print(f"Stored {', '.join(values)} for {vendor.name} in the system keyring.")
-    return EXIT_OK
-
-
-def _read_secrets(fields: Sequence[str]) -> dict[str, str]:
-    """One secret per field: prompted on a terminal, else one line each from stdin.
-
-    Standard input is read as bytes and checked here, so that no decoding error (whose
-    text would quote the bytes) can carry a key into a message or the log.
-    """
-    values: dict[str, str] = {}
-    lines = None if sys.stdin.isatty() else _stdin_lines()
-    for index, field in enumerate(fields):
-        label = field.replace("_", " ")
-        if lines is None:
-            value = getpass.getpass(f"{label}: ")
-        else:
-            value = lines[index] if index < len(lines) else ""
-        value = value.strip()
-        if not value:
-            raise InvalidInput("key", f"no {label} given (one line per field on standard input)")
-        values[field] = check_secret_text(value, label)
-    return values
-
-
-def _stdin_lines() -> list[str]:
-    lines = []
-    for number, raw in enumerate(sys.stdin.buffer.read().splitlines(), 1):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(
-                "key",
-                f"line {number} of standard input is not text: byte {exc.start + 1} is not "
-                "UTF-8 (the key is not shown); nothing was stored",
-            ) from None
-    return lines
-
-
 def cmd_paths(services: Services, args: argparse.Namespace) -> int:
     paths = services.paths
     places = {
@@ -648,175 +517,13 @@ def cmd_gui(services: Services | None, args: argparse.Namespace) -> int:
     return run_gui()
 
 
-# ------------------------------------------------------------------ parser
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="takestock",
-        description="Make AI video with many vendors at once; keep the takes that work.",
+def _command(name: str) -> Callable[[Services, argparse.Namespace], int]:
+    """The function that runs subcommand ``name``, its module imported now."""
+    module, function = COMMANDS[name]
+    found: Callable[[Services, argparse.Namespace], int] = getattr(
+        importlib.import_module(module), function
     )
-    parser.add_argument("--version", action="version", version=f"Takestock {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
-    parser.add_argument(
-        "--self-test",
-        action="store_true",
-        help="run the app offscreen on a temporary library, render every screen, exit",
-    )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    sub.add_parser("gui", help="start the desktop app (the default)")
-
-    gen = sub.add_parser("generate", help="make takes of one prompt on one or more vendors")
-    gen.add_argument("--vendor", action="append", help="vendor id (pair with --model)")
-    gen.add_argument("--model", action="append", help="model id for the --vendor before it")
-    gen.add_argument(
-        "--target", action="append", metavar="V:M", help="vendor:model, repeatable: a fan-out"
-    )
-    gen.add_argument(
-        "--account",
-        help="the vendor account that pays (default: the vendor's only account, or the one "
-        "marked default; see `takestock accounts default`)",
-    )
-    gen.add_argument("--prompt", required=True, help="the prompt; {name} marks a variable")
-    gen.add_argument("--var", action="append", metavar="NAME=VALUE", help="fill a {variable}")
-    gen.add_argument("--negative", help="negative prompt")
-    # Image files are checked by the vendors' validation (every face gets the same
-    # answer), which refuses pipes, devices, link loops and pictures too large to open.
-    gen.add_argument("--image", type=Path, help="first-frame image")
-    gen.add_argument("--last-frame", type=Path, help="last-frame image")
-    gen.add_argument("--duration", type=cli_args.positive_seconds, metavar="S", help="seconds")
-    gen.add_argument("--aspect", metavar="W:H", help="aspect ratio, e.g. 16:9")
-    gen.add_argument("--resolution", help="e.g. 720p, 1080p")
-    gen.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None)
-    gen.add_argument("--seed", type=int)
-    gen.add_argument(
-        "--extra",
-        action="append",
-        metavar="KEY=VALUE",
-        help="a vendor's own option (see `takestock vendors`), e.g. prompt_optimizer=false",
-    )
-    gen.add_argument("--count", type=cli_args.count, default=1, help="takes per target (default 1)")
-    gen.add_argument("--wait", action="store_true", help="wait until the takes are downloaded")
-    gen.add_argument(
-        "--timeout",
-        type=cli_args.positive_seconds,
-        metavar="S",
-        help="stop waiting after S seconds",
-    )
-    gen.add_argument(
-        "--allow-overdraft", action="store_true", help="submit even if the account cannot pay"
-    )
-    gen.add_argument(
-        "--allow-unpriced",
-        action="store_true",
-        help="submit takes whose price is unknown on an account with a balance or a budget",
-    )
-    gen.add_argument(
-        "--tag", action="append", metavar="T", help="a project tag whose budget applies"
-    )
-    gen.add_argument("--json", action="store_true")
-
-    est = sub.add_parser(
-        "estimate", help="what generate would cost, and from which credits; sends nothing"
-    )
-    for action in gen._actions:
-        if action.dest not in ("help", "wait", "timeout", "allow_overdraft", "allow_unpriced"):
-            est._add_action(action)
-
-    jobs = sub.add_parser("jobs", help="list, resume or cancel jobs")
-    jobs.add_argument("--json", action="store_true")
-    jobs_sub = jobs.add_subparsers(dest="jobs_action", parser_class=_Parser)
-    resume = jobs_sub.add_parser("resume", help="carry on every unfinished job")
-    resume.add_argument("--wait", action="store_true")
-    resume.add_argument("--timeout", type=cli_args.positive_seconds, metavar="S")
-    resume.add_argument("--json", action="store_true")
-    cancel = jobs_sub.add_parser("cancel", help="cancel a job")
-    cancel.add_argument("job_id", type=cli_args.row_id)
-    cancel.add_argument("--json", action="store_true")
-    retry = jobs_sub.add_parser("retry", help="queue a failed job again as a new job")
-    retry.add_argument("job_id", type=cli_args.row_id)
-    retry.add_argument("--json", action="store_true")
-    attach = jobs_sub.add_parser("attach", help="finish a web-only job with its video file")
-    attach.add_argument("job_id", type=cli_args.row_id)
-    attach.add_argument("path", type=cli_args.input_file)
-    attach.add_argument(
-        "--charged",
-        type=cli_args.finite_float(minimum=0),
-        metavar="N",
-        help="what the site charged, in the account's unit (confirms or corrects the "
-        "estimate; needed where the site's price is unknown, then remembered)",
-    )
-    kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
-    kit.add_argument("job_id", type=cli_args.row_id)
-
-    cli_credits.add_parsers(sub, _Parser)
-    cli_export.add_parser(sub, _Parser)
-
-    takes = sub.add_parser("takes", help="list takes")
-    takes.add_argument("--vendor")
-    takes.add_argument("--model")
-    takes.add_argument("--verdict", choices=VERDICTS)
-    takes.add_argument("--search", help="text in the prompt")
-    takes.add_argument("--limit", type=cli_args.positive_int)
-    takes.add_argument("--json", action="store_true")
-
-    rate = sub.add_parser("rate", help="mark a take usable or reject, with stars and reasons")
-    rate.add_argument("take_id", type=cli_args.row_id)
-    verdict = rate.add_mutually_exclusive_group()
-    verdict.add_argument("--usable", dest="verdict", action="store_const", const="usable")
-    verdict.add_argument("--reject", dest="verdict", action="store_const", const="reject")
-    verdict.add_argument("--unrated", dest="verdict", action="store_const", const="unrated")
-    rate.add_argument("--stars", type=int, choices=range(1, 6), metavar="1-5")
-    rate.add_argument("--reason", action="append", help="why (repeatable): hands, physics, ...")
-    rate.add_argument("--json", action="store_true")
-
-    imp = sub.add_parser("import", help="add videos made elsewhere to the library")
-    imp.add_argument("paths", nargs="+", type=Path)
-    imp.add_argument("--vendor")
-    imp.add_argument("--model")
-    imp.add_argument("--prompt")
-    imp.add_argument("--json", action="store_true")
-
-    vendors = sub.add_parser("vendors", help="vendors, models, limits, and whether a key is set")
-    vendors.add_argument("--json", action="store_true")
-    vendors_sub = vendors.add_subparsers(dest="vendors_action", parser_class=_Parser)
-    refresh = vendors_sub.add_parser("refresh", help="update the catalog from the vendor's list")
-    refresh.add_argument("vendor")
-    refresh.add_argument("--json", action="store_true")
-
-    paths = sub.add_parser("paths", help="where Takestock keeps its data on this computer")
-    paths.add_argument("--json", action="store_true")
-
-    keys = sub.add_parser("keys", help="store or remove a vendor's key in the system keyring")
-    keys_sub = keys.add_subparsers(dest="keys_action", required=True, parser_class=_Parser)
-    for name, text in (("set", "read the key from standard input"), ("delete", "remove it")):
-        p = keys_sub.add_parser(name, help=text)
-        p.add_argument("vendor")
-        p.add_argument("--account", default="default")
-        p.add_argument("--field", help="one key field, e.g. api_key (default: all)")
-    return parser
-
-
-_COMMANDS = {
-    "generate": cmd_generate,
-    "jobs": cmd_jobs,
-    "takes": cmd_takes,
-    "rate": cmd_rate,
-    "import": cmd_import,
-    "vendors": cmd_vendors,
-    "keys": cmd_keys,
-    "estimate": cmd_estimate,
-    "paths": cmd_paths,
-    **cli_credits.COMMANDS,
-    **cli_export.COMMANDS,
-}
+    return found
 
 
 def _quiet_broken_pipe() -> int:
@@ -853,15 +560,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     bad = cli_args.check_namespace(parser, args)
     if bad is not None:
         parser.error(f"argument {bad[0]}: {bad[1]}")
+    if args.home is not None and not args.self_test:
+        parser.error("argument --home: only with --self-test (the app's folder is TAKESTOCK_HOME)")
     if args.self_test:
         from takestock.self_test import run_self_test
 
-        return run_self_test()
+        return run_self_test(home=args.home)
     if args.command in (None, "gui"):
         return cmd_gui(None, args)
     services: Services | None = None
@@ -871,7 +580,7 @@ def _main(argv: Sequence[str] | None) -> int:
         for warning in services.catalog.warnings:
             log.warning("%s", warning)
             _say(f"takestock: warning: {warning}")
-        code = _COMMANDS[args.command](services, args)
+        code = _command(args.command)(services, args)
         _flush_stdout()
         return code
     except UsageError as exc:

@@ -14,12 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from takestock.core.errors import InvalidInput
-from takestock.core.validation import bad_text_position, regular_file
-
 __all__ = [
     "INT64_MAX",
-    "bad_text_position",
     "check_namespace",
     "count",
     "finite_float",
@@ -102,7 +98,11 @@ positive_seconds = finite_float(above=0.0, maximum=366 * 86400.0)
 
 
 def input_file(text: str) -> Path:
-    """An existing, readable, regular file, resolved (see :func:`regular_file`)."""
+    """An existing, readable, regular file, resolved (see ``core.validation.regular_file``)."""
+    # Imported here: the parser is built for every command (and --help) without the core.
+    from takestock.core.errors import InvalidInput
+    from takestock.core.validation import regular_file
+
     try:
         return regular_file(Path(text), "file")
     except InvalidInput as exc:
@@ -134,6 +134,8 @@ def _problem(value: Any) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value!r} is not a finite number"
     if isinstance(value, str | Path):
+        from takestock.core.validation import bad_text_position  # see input_file
+
         position = bad_text_position(str(value))
         if position is not None:
             return f"is not valid UTF-8 text (at character {position + 1})"

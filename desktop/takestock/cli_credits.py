@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from takestock.core import budgets, credits, estimates, planner
+from takestock.core import budgets, credits, planner
 from takestock.core.credits import add_account, balances, get_account, list_accounts, set_rule
 from takestock.core.errors import InvalidInput
 from takestock.core.grants import materialise
-from takestock.core.jobs import Engine, Target
+from takestock.core.store import Store
 from takestock.core.vendor import GenerationRequest
 from takestock.wiring import Services
 
-__all__ = ["add_parsers", "cmd_accounts", "cmd_credits", "estimate_lines"]
+if TYPE_CHECKING:
+    # Estimates go through the engine (and httpx): imported by estimate_lines only, so
+    # that `accounts` and `credits` read the ledger without loading the vendors' stack.
+    from takestock.core.jobs import Engine, Target
+
+__all__ = ["cmd_accounts", "cmd_credits", "estimate_lines"]
 
 EXIT_OK = 0
 
@@ -167,7 +170,7 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
     materialise(store, now)
     rows = []
     all_balances = balances(store, now)
-    tracked_ids = estimates.tracked_accounts(store)
+    tracked_ids = _tracked_accounts(store)
     for account in list_accounts(store):
         buckets = all_balances.get(account.id, [])
         tracked = account.id in tracked_ids
@@ -197,6 +200,8 @@ def cmd_accounts(services: Services, args: argparse.Namespace) -> int:
 def cmd_credits(services: Services, args: argparse.Namespace) -> int:
     store, now = services.store, time.time()
     if args.credits_action == "reconcile":
+        import asyncio  # here: asyncio imports ssl and sockets, which `credits` never uses
+
         account = _account(services, args)
         result = asyncio.run(services.engine().reconcile(account.id))
         if result is None:
@@ -274,6 +279,8 @@ def _adopt_sandbox(services: Services, account: credits.Account) -> None:
     vendor = services.catalog.vendors.get(account.vendor)
     if vendor is None or not vendor.sandbox or account.kind != "api":
         return
+    import asyncio  # see cmd_credits
+
     result = asyncio.run(services.engine().reconcile(account.id))
     if result is None:
         return
@@ -307,6 +314,12 @@ def _budget(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tracked_accounts(store: Store) -> set[int]:
+    """``core.estimates.tracked_accounts`` (a test holds them equal), asked here without
+    importing the estimates, which import the engine."""
+    return {r[0] for r in store.all("SELECT DISTINCT account_id FROM credit_bucket")}
+
+
 def _expiry_key(bucket: credits.BucketBalance) -> float:
     return bucket.expires_at if bucket.expires_at is not None else float("inf")
 
@@ -318,6 +331,8 @@ def estimate_lines(
     """What each target would cost, on which account, from which buckets; sends nothing
     and needs no key. Balances are cumulative: each target pays from what the targets
     before it left, as ``generate`` would hold them."""
+    from takestock.core import estimates  # see the note on the imports
+
     now = time.time()
     materialise(services.store, now)
     planned = engine.plan(request, targets, check_keys=False)
@@ -357,89 +372,3 @@ def estimate_lines(
             line["problem"] = "nothing held: the price is unknown"
         out.append(line)
     return out
-
-
-def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    accounts = sub.add_parser("accounts", help="vendor memberships and API accounts")
-    accounts.add_argument("--json", action="store_true")
-    acts = accounts.add_subparsers(dest="accounts_action", parser_class=parser_class)
-    add = acts.add_parser("add", help="add an account (its plan's grants come with it)")
-    add.add_argument("vendor_id", metavar="VENDOR")
-    add.add_argument("--name", required=True)
-    add.add_argument("--kind", choices=("api", "web"), required=True)
-    add.add_argument("--plan", help="e.g. free, standard, pro (see the vendor's plans)")
-    add.add_argument("--timezone", help="the vendor's zone for daily resets, e.g. Asia/Shanghai")
-    add.add_argument(
-        "--region", default="default", help="the vendor's region, e.g. cn (see the README)"
-    )
-    adjust = acts.add_parser("adjust", help="a top-up (positive) or a correction (negative)")
-    adjust.add_argument("name")
-    adjust.add_argument("amount", type=float)
-    adjust.add_argument("--reason", required=True)
-    adjust.add_argument("--vendor")
-    adjust.add_argument("--kind", default="top_up", choices=("top_up", "promo", "bonus"))
-    adjust.add_argument("--expires", metavar="YYYY-MM-DD[THH:MM]")
-    adjust.add_argument(
-        "--usable-on", metavar="web,api", help="only these surfaces may spend it (bonus credits)"
-    )
-    rule = acts.add_parser("rule", help="state a grant rule (daily free points, allowance)")
-    rule.add_argument("name")
-    rule.add_argument("key", help="e.g. daily, monthly")
-    rule.add_argument("--vendor")
-    rule.add_argument("--kind", choices=("daily_free", "monthly", "promo", "bonus", "one_time"))
-    rule.add_argument("--amount", type=float)
-    rule.add_argument("--period", choices=("daily", "monthly", "once"))
-    rule.add_argument("--reset", metavar="HH:MM")
-    rule.add_argument("--timezone")
-    rule.add_argument("--renewal-day", type=int)
-    rule.add_argument("--expires", help="end_of_period, never, or days:N")
-    observe = acts.add_parser("observe", help="record the balance the vendor shows you")
-    observe.add_argument("name")
-    observe.add_argument("amount", type=float)
-    observe.add_argument("--vendor")
-    observe.add_argument(
-        "--adopt", action="store_true", help="make the ledger equal the vendor's figure"
-    )
-    budget = acts.add_parser(
-        "budget", help="cap what an account, or a tag's prompts (a project), may spend"
-    )
-    budget.add_argument("name", nargs="?", help="the account (or give --tag)")
-    budget.add_argument("--tag", help="a prompt tag: the cap covers its prompts' takes")
-    budget.add_argument("--cap", type=float)
-    budget.add_argument("--remove", action="store_true", help="drop the cap")
-    budget.add_argument(
-        "--unit", help="a tag's cap counts in this unit (default USD: money, where known)"
-    )
-    budget.add_argument("--period", choices=budgets.BUDGET_PERIODS, default="month")
-    budget.add_argument("--vendor")
-    default = acts.add_parser(
-        "default", help="the account a target without --account uses, where a vendor has several"
-    )
-    default.add_argument("name")
-    default.add_argument("--vendor")
-    unit = acts.add_parser("unit", help="what an account counts in, and its worth in money")
-    unit.add_argument("name")
-    unit.add_argument("unit", help="e.g. credits, USD cents")
-    unit.add_argument("--money", type=float, metavar="X", help="one unit is worth X (USD)")
-    unit.add_argument("--vendor")
-    close = acts.add_parser("close", help="the vendor shut down or you left: keep history only")
-    close.add_argument("name")
-    close.add_argument("--reason", default="closed")
-    close.add_argument("--vendor")
-
-    creds = sub.add_parser("credits", help="balances by bucket, expiries, free points today")
-    creds.add_argument("--json", action="store_true")
-    cacts = creds.add_subparsers(dest="credits_action", parser_class=parser_class)
-    rec = cacts.add_parser("reconcile", help="compare with the vendor's balance API")
-    rec.add_argument("name")
-    rec.add_argument("--vendor")
-    rec.add_argument("--json", action="store_true")
-    rec.add_argument(
-        "--adopt", action="store_true", help="make the ledger equal the vendor's balance"
-    )
-
-
-COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
-    "accounts": cmd_accounts,
-    "credits": cmd_credits,
-}

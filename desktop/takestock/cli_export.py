@@ -15,14 +15,11 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from takestock import __version__
-from takestock.cli_args import row_id
 from takestock.core.eagle import (
     DEFAULT_URL,
     EagleClient,
@@ -41,10 +38,9 @@ from takestock.core.export import (
     select_takes,
 )
 from takestock.core.logs import redact, register_secret
-from takestock.core.takes import VERDICTS
 from takestock.wiring import Services
 
-__all__ = ["COMMANDS", "add_parser", "cmd_export"]
+__all__ = ["cmd_export"]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INVALID, EXIT_VENDOR = 0, 1, 2, 3
 
@@ -191,43 +187,3 @@ def cmd_export(services: Services, args: argparse.Namespace) -> int:
         )
         return EXIT_VENDOR
     return EXIT_OK
-
-
-def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    """Add ``export`` to the subcommands ``sub`` (``parser_class`` is the CLI's parser)."""
-    exp = sub.add_parser(
-        "export",
-        help="copy picked takes to a folder with their metadata, for an editor or Eagle",
-        description=(
-            "Write the selected takes into a folder as <title>_<vendor>_<model>_<id>.mp4, "
-            "each with a .json of its metadata, and one .csv for the batch; optionally an "
-            "FCPXML event (Final Cut Pro, DaVinci Resolve), CMX 3600 EDLs (Resolve, "
-            "Premiere Pro) and a push into a running Eagle library."
-        ),
-    )
-    exp.add_argument("--to", required=True, type=Path, metavar="DIR", help="the folder")
-    exp.add_argument("--fcpxml", action="store_true", help="write an FCPXML 1.11 event")
-    exp.add_argument("--edl", action="store_true", help="write CMX 3600 EDLs")
-    exp.add_argument("--eagle", action="store_true", help="add the takes to a running Eagle")
-    exp.add_argument(
-        "--eagle-folder",
-        default="Takestock",
-        metavar="NAME",
-        help="Eagle folder to add them to (made if missing; '' for the library's root)",
-    )
-    exp.add_argument("--take", action="append", type=row_id, metavar="ID", help="repeatable")
-    exp.add_argument("--verdict", choices=VERDICTS)
-    exp.add_argument("--group", type=row_id, metavar="ID", help="a request (comparison group)")
-    exp.add_argument("--tag", help="takes whose prompt has this tag")
-    exp.add_argument("--since", metavar="DATE", help="made on or after YYYY-MM-DD[THH:MM]")
-    exp.add_argument("--until", metavar="DATE", help="made on or before YYYY-MM-DD (whole day)")
-    exp.add_argument("--name", help="the batch's name (event and file names)")
-    exp.add_argument(
-        "--copy",
-        action="store_true",
-        help="always copy; by default files are hard-linked from the library when they can",
-    )
-    exp.add_argument("--json", action="store_true")
-
-
-COMMANDS: dict[str, Callable[[Services, argparse.Namespace], int]] = {"export": cmd_export}

@@ -19,6 +19,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from takestock.app import run_gui
 
         return run_gui()
+    options = args[: args.index("--")] if "--" in args else args
+    if {"--version", "-h", "--help"} & set(options):
+        # Answered by the grammar alone (argparse prints and exits): the command line's
+        # module imports the library's core, which help and the version never need.
+        from takestock.cli_parser import build_parser
+
+        try:
+            build_parser(args).parse_args(args)
+        except BrokenPipeError:  # `takestock --help | head -1`: as every other command
+            from takestock.cli import _quiet_broken_pipe
+
+            return _quiet_broken_pipe()
     import logging
 
     from takestock.cli import main as cli_main

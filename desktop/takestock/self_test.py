@@ -46,9 +46,8 @@ def run_self_test(home: Path | None = None) -> int:
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from takestock.ui.qt_fixes import keep_singletons_alive
+    import takestock.ui  # noqa: F401  (its import applies the Qt binding's fixes)
 
-    keep_singletons_alive()
     app = QApplication(sys.argv[:1])
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(home))
     from takestock.ui.main_window import MainWindow

@@ -11,11 +11,12 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from takestock.core.catalog import Catalog, load_catalog
 from takestock.core.credits import PlanBook, load_plan_books
 from takestock.core.errors import InvalidInput
-from takestock.core.jobs import Engine, JobEvent
+from takestock.core.job_rows import JobEvent
 from takestock.core.library import MediaLibrary
 from takestock.core.paths import DataPaths, data_paths
 from takestock.core.secrets import CredentialStore, check_secret_text, env_var
@@ -23,6 +24,11 @@ from takestock.core.store import Store, open_store
 from takestock.core.validation import check_base_url
 from takestock.core.vendor import VendorAdapter
 from takestock.vendors import build_adapters
+
+if TYPE_CHECKING:
+    # The engine (and httpx under it) is imported when a face first asks for one: the
+    # commands that only read the library (`jobs`, `takes`, `credits`) never do.
+    from takestock.core.jobs import Engine
 
 __all__ = ["Services", "open_services"]
 
@@ -68,6 +74,8 @@ class Services:
         self, *, store: Store | None = None, on_change: Callable[[JobEvent], None] | None = None
     ) -> Engine:
         """An engine; pass a ``store`` opened on the thread that will run it."""
+        from takestock.core.jobs import Engine  # see the note on the imports
+
         self.check_settings()
         return Engine(
             store or self.store,

@@ -490,10 +490,14 @@ def test_bundled_app_runs_like_the_source(built: Built, tmp_path: Path, capsys):
         times[label]["gui: first paint (median of 3)"] = statistics.median(paint_s)
 
         env = _fresh_env(tmp_path / f"{label[:6]}-self-test")
-        result, seconds = _timed([*command, "--self-test"], env)
+        # The self-test never uses the user's library (TAKESTOCK_HOME): it makes its own
+        # folder, or uses the one --home names, and prints where it rendered the screens.
+        chosen = tmp_path / f"{label[:6]}-self-test-home"
+        result, seconds = _timed([*command, "--self-test", "--home", str(chosen)], env)
         assert result.returncode == 0, _tail(result)
         out = Path(result.stdout.strip().splitlines()[-1])
-        assert out.resolve() == (Path(env["TAKESTOCK_HOME"]) / "self-test").resolve()
+        assert out.resolve() == (chosen / "self-test").resolve()
+        assert not (Path(env["TAKESTOCK_HOME"]) / "self-test").exists()
         assert sorted(p.name for p in out.glob("*.png")), f"no screens rendered in {out}"
         times[label]["--self-test"] = seconds
 

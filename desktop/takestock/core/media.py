@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import av
-from av.container import InputContainer
-from av.video.frame import VideoFrame
-from av.video.stream import VideoStream
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from takestock.core.errors import MediaError
+
+if TYPE_CHECKING:
+    # PyAV and PIL (~90 ms together) are imported by the functions that read a file, not
+    # here: listing takes or jobs imports this module through the library and opens none.
+    from av.container import InputContainer
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
+    from PIL import Image
 
 __all__ = ["MediaInfo", "check_decodes", "is_video", "poster_frame", "probe"]
 
@@ -115,6 +117,8 @@ def check_decodes(path: Path) -> None:
     Raises:
         MediaError: as :func:`probe`, or when no picture can be decoded.
     """
+    import av  # see the note on the imports
+
     path = Path(path)
     with _open(path) as container:
         stream = _video_stream(container, path)
@@ -198,6 +202,8 @@ def poster_frame(
 
 
 def _open(path: Path) -> InputContainer:
+    import av  # see the note on the imports
+
     if not path.exists():
         raise MediaError(f"{path}: no such file.", title="File not found")
     if not path.is_file():
@@ -213,6 +219,8 @@ def _open(path: Path) -> InputContainer:
 
 
 def _video_stream(container: InputContainer, path: Path) -> VideoStream:
+    import av  # see the note on the imports
+
     for stream in container.streams.video:
         # Cover art in MP4/MKV shows up as a one-picture video stream; skip it.
         if not stream.disposition & av.stream.Disposition.attached_pic:
@@ -244,6 +252,8 @@ def _fps(stream: VideoStream) -> float:
 
 
 def _duration_s(container: InputContainer, stream: VideoStream, path: Path) -> float:
+    import av  # see the note on the imports
+
     duration = 0.0
     if container.duration is not None and container.duration > 0:
         duration = container.duration / av.time_base
@@ -261,6 +271,8 @@ def _duration_s(container: InputContainer, stream: VideoStream, path: Path) -> f
 def _demuxed_duration_s(container: InputContainer, stream: VideoStream, path: Path) -> float:
     # Raw elementary streams and some live recordings carry no duration in any header;
     # reading every packet's timing is still far cheaper than decoding.
+    import av  # see the note on the imports
+
     if stream.time_base is None:
         return 0.0
     first: int | None = None
@@ -298,6 +310,8 @@ def _frame_at(
     seek: bool,
 ) -> VideoFrame | None:
     """The first frame shown at or after ``target_s``; ``None`` if the file cannot seek."""
+    import av  # see the note on the imports
+
     # Frame threads decode the run from the keyframe to the target in parallel: on two
     # cores 1.4x faster than one thread for a target mid-GOP. Each extra thread also
     # delays output by a frame, so beyond a few a single picture costs more than it
@@ -334,6 +348,8 @@ def _frame_at(
 def _scaled_image(
     frame: VideoFrame, sar: Fraction | None, max_size: tuple[int, int]
 ) -> Image.Image:
+    from PIL import Image  # see the note on the imports
+
     shown_w = frame.width * float(sar) if sar else float(frame.width)
     shown_h = float(frame.height)
     rotation = frame.rotation % 360

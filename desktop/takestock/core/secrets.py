@@ -35,14 +35,15 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Literal, TypeVar
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from takestock.core.errors import InvalidInput, SecretsUnavailable
 from takestock.core.logs import redact, register_secret
+
+if TYPE_CHECKING:
+    # keyring (~15-50 ms with its entry points) is imported by the calls that reach the
+    # keyring: a key in the environment, or a command that needs none, never loads it.
+    from keyring.backend import KeyringBackend
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -230,6 +231,8 @@ class CredentialStore:
         Raises:
             SecretsUnavailable: no usable keyring.
         """
+        import keyring.errors  # see the note on the imports
+
         _check_names(vendor_id, account, field)
         env_names = _env_names(vendor_id, [field], account)
         username = _username(vendor_id, account, field)
@@ -257,6 +260,8 @@ class CredentialStore:
 
     def _backend(self, env_names: Sequence[str]) -> KeyringBackend:
         """The current keyring backend, if it is one we trust with a secret."""
+        import keyring  # see the note on the imports
+
         try:
             ring = keyring.get_keyring()
         except Exception as exc:  # a broken PYTHON_KEYRING_BACKEND or keyringrc.cfg
@@ -284,6 +289,8 @@ class CredentialStore:
         ``hide`` is the secret being stored, kept out of the error's text even where
         it is too short for the log registry.
         """
+        import keyring.errors  # see the note on the imports
+
         try:
             return operation()
         except Exception as exc:
@@ -381,6 +388,8 @@ def _refusal(ring: object) -> str | None:
 
 
 def _is_backend_error(exc: BaseException) -> bool:
+    import keyring.errors  # see the note on the imports
+
     if isinstance(exc, keyring.errors.KeyringError | OSError):
         return True
     return any(klass.__module__.split(".")[0] in _BACKEND_PACKAGES for klass in type(exc).__mro__)

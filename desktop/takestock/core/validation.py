@@ -15,14 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from takestock.core.catalog import ImageLimits, ModelSpec
 from takestock.core.errors import InvalidInput
 from takestock.core.vendor import GenerationRequest, Mode
+
+if TYPE_CHECKING:
+    # PIL is imported by the functions that open an image, not here: the command line's
+    # argument checks import this module and most commands open no image.
+    from PIL import Image
 
 __all__ = [
     "ImageFacts",
@@ -134,6 +137,8 @@ def open_image_file(path: Path, field: str) -> Iterator[Image.Image]:
     descriptor (it may have been swapped for a FIFO since it was named); a picture
     over Pillow's pixel cap (a decompression bomb) is refused before it is decoded.
     """
+    from PIL import Image, UnidentifiedImageError  # see the note on the imports
+
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except (OSError, ValueError) as exc:
@@ -162,6 +167,8 @@ def check_image(path: Path, limits: ImageLimits, *, field: str = "image") -> Ima
     a vendor's limits. Only what no preparation can fix without changing the picture
     is refused: too small, or an aspect ratio the vendor cannot take.
     """
+    from PIL import ImageOps, UnidentifiedImageError  # see the note on the imports
+
     path = regular_file(path, field)
     with open_image_file(path, field) as img:
         try:

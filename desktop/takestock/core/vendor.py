@@ -25,9 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.errors import (
@@ -41,6 +39,11 @@ from takestock.core.errors import (
     TransientError,
     VendorError,
 )
+
+if TYPE_CHECKING:
+    # Only annotations name httpx here: importing it (~70 ms) at the top would put it in
+    # every command that lists jobs or takes and never talks to a vendor.
+    import httpx
 
 __all__ = [
     "IN_PART_FILE",

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-import httpx
-
 from takestock.core.catalog import VendorSpec
 from takestock.core.errors import InvalidInput
 
@@ -35,6 +33,8 @@ def base_url_for(
 
 
 def _check(vendor: VendorSpec, url: str) -> None:
+    import httpx  # here, not at the top: only an override needs it, and it costs ~70 ms
+
     try:
         parts = urlsplit(url)
         httpx.URL(url)

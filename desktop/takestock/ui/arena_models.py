@@ -38,7 +38,6 @@ from takestock.core.arena import (
     standings,
 )
 from takestock.core.store import Store
-from takestock.ui.qt_fixes import keep_singletons_alive
 
 __all__ = [
     "BatchesModel",
@@ -47,7 +46,6 @@ __all__ = [
     "ago_text",
     "amount_text",
     "job_cost_text",
-    "keep_singletons_alive",
     "money_text",
     "plural",
     "tally_text",

@@ -1,14 +1,16 @@
 """The main window: a sidebar of screens, one shown at a time, and the status bar.
 
 It paints at once and opens the library right after: this module imports nothing
-heavier than Qt, and the screens, the engine and the core (httpx, PyAV, keyring) load
-after the first paint, so start-up stays near a bare Qt window's.
+heavier than Qt, and the engine and the core load after the first paint, so start-up
+stays near a bare Qt window's. Each screen (and what it imports: PyAV, VLC, the
+player) is built when it is first shown or first asked for, so a session that only
+rates takes in the Library never builds, or holds in memory, the seven others.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MainWindow"]
 
-#: (key, title, "module:Class"): screens are imported when the library opens.
+#: (key, title, "module:Class"): a screen is imported and built when first needed.
 SCREENS: list[tuple[str, str, str]] = [
     ("prompts", "Prompts", "takestock.ui.screens.prompts:PromptsScreen"),
     ("generate", "Generate", "takestock.ui.screens.generate:GenerateScreen"),
@@ -59,6 +61,42 @@ def _screen_class(path: str) -> Callable[..., QWidget]:
     return factory
 
 
+class Screens(Mapping[str, QWidget]):
+    """The window's screens by key, each built on first access (``screens["queue"]``).
+
+    Iterating gives every key in the sidebar's order without building anything;
+    :meth:`built` gives the screens that exist so far.
+    """
+
+    def __init__(self, build: Callable[[str], QWidget]) -> None:
+        self._build = build
+        self._made: dict[str, QWidget] = {}
+
+    def __getitem__(self, key: str) -> QWidget:
+        screen = self._made.get(key)
+        if screen is None:
+            if key not in SCREEN_KEYS:
+                raise KeyError(key)
+            screen = self._made[key] = self._build(key)
+        return screen
+
+    def __contains__(self, key: object) -> bool:
+        return key in SCREEN_KEYS  # asking is not building
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SCREEN_KEYS)
+
+    def __len__(self) -> int:
+        return len(SCREEN_KEYS)
+
+    def built(self) -> dict[str, QWidget]:
+        """The screens built so far (no screen is built by asking)."""
+        return {key: self._made[key] for key in SCREEN_KEYS if key in self._made}
+
+
+SCREEN_KEYS = tuple(key for key, _, _ in SCREENS)
+
+
 class MainWindow(QMainWindow):
     """Hosts the screens; screens talk to the core and to the engine's bridge.
 
@@ -67,10 +105,11 @@ class MainWindow(QMainWindow):
 
     Attributes:
         bridge: the engine on its own thread (set once the library is open).
-        screens: screen widgets by key ("generate", "queue", ...).
+        screens: screen widgets by key ("generate", "queue", ...), each built when it is
+            first shown or asked for (empty until the library is open).
 
     Signals:
-        ready(): the library is open and every screen is built.
+        ready(): the library is open and the screen to start on is built.
     """
 
     ready = Signal()
@@ -83,7 +122,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Takestock")
-        self.screens: dict[str, QWidget] = {}
+        self.screens: Mapping[str, QWidget] = {}
+        self._screens: Screens | None = None
         self.bridge: EngineBridge | None = None
         self.ops: Ops | None = None
         self.tray: TrayNotifier | None = None
@@ -155,11 +195,10 @@ class MainWindow(QMainWindow):
         )
         self._stack.removeWidget(self._opening)
         self._opening.deleteLater()
-        for key, _, path in SCREENS:
-            extra = {"ops": self.ops} if key in OPS_SCREENS else {}
-            screen = _screen_class(path)(services, self.bridge, **extra)
-            self.screens[key] = screen
-            self._stack.addWidget(screen)
+        # One empty page per screen, replaced by the screen when it is first needed.
+        for _ in SCREENS:
+            self._stack.addWidget(QWidget())
+        self._screens = self.screens = Screens(self._build_screen)
         self.statusBar().showMessage(str(services.paths.root))
         from takestock.ui.tray import TrayNotifier
 
@@ -168,62 +207,91 @@ class MainWindow(QMainWindow):
         self._restore_screen()
         self.bridge.start()
         self.ops.watch()
-        library = self.screens.get("library")
-        self.file_menu.open(services.library, self.ops, getattr(library, "takes_to_export", list))
+        self.file_menu.open(services.library, self.ops, self._takes_to_export)
         self.ready.emit()
 
-    def _connect_signals(self) -> None:
-        from takestock.ui.ops import Changes
+    def _build_screen(self, key: str) -> QWidget:
+        """Build screen ``key`` in its page of the stack and connect it to the others."""
+        assert self._services is not None
+        assert self.bridge is not None
+        index = SCREEN_KEYS.index(key)
+        path = SCREENS[index][2]
+        extra = {"ops": self.ops} if key in OPS_SCREENS else {}
+        screen = _screen_class(path)(self._services, self.bridge, **extra)
+        page = self._stack.widget(index)
+        showing = self._stack.currentIndex() == index
+        self._stack.insertWidget(index, screen)
+        self._stack.removeWidget(page)
+        page.deleteLater()
+        if showing:
+            self._stack.setCurrentIndex(index)
+        self._connect_screen(key, screen)
+        return screen
 
+    def _takes_to_export(self) -> list[Any]:
+        takes: Callable[[], list[Any]] = getattr(self.screens["library"], "takes_to_export", list)
+        return takes()
+
+    def _connect_signals(self) -> None:
         assert self.bridge is not None
         assert self.ops is not None
         assert self.tray is not None
-        self._nav.currentRowChanged.connect(self._stack.setCurrentIndex)
+        # A screen picked in the sidebar is built (once) before it is shown.
+        self._nav.currentRowChanged.connect(self._show_row)
         self.bridge.job_changed.connect(self._on_job_changed)
         self.bridge.failed.connect(self._on_failed)
         self.ops.changed.connect(self._on_changed)
         self.ops.failed.connect(self._on_failed)
         self.tray.open_requested.connect(self._bring_to_front)
-        queued = getattr(self.screens.get("generate"), "queued", None)
-        if queued is not None:
-            queued.connect(lambda _ids: self.show_screen("queue"))
-        use_prompt = getattr(self.screens.get("prompts"), "use_prompt", None)
-        generate = self.screens.get("generate")
-        if use_prompt is not None and generate is not None:
-            use_prompt.connect(self._use_prompt)
-        open_take = getattr(self.screens.get("queue"), "open_take", None)
-        if open_take is not None:
-            open_take.connect(self._open_take)
-        wanted = getattr(self.screens.get("arena"), "compare_requested", None)
-        compare = self.screens.get("compare")
-        if wanted is not None and compare is not None:
-            wanted.connect(lambda group: (compare.open_group(group), self.show_screen("compare")))
-        for key in ("library", "queue"):
-            chosen = getattr(self.screens.get(key), "compare_requested", None)
-            if chosen is not None and compare is not None:
-                chosen.connect(self._compare)
-        # A blind vote is stored by Compare itself: every other screen hears of it at once.
-        # ("Best" goes through the ops, which announce it.)
-        if compare is not None:
-            compare.duel_recorded.connect(  # type: ignore[attr-defined]
-                lambda _duel: self.ops.publish(Changes(takes=True))
-            )
         for key, action in self.go_actions.items():
             action.triggered.connect(lambda _=False, key=key: self.show_screen(key))
         # A screen picked with the mouse takes the keys at once, as one picked by its key.
         self._nav.itemClicked.connect(lambda _item: self._focus_screen())
-        keys = {key: key_text(action) for key, action in self.go_actions.items()}
-        for screen in self.screens.values():
-            tell = getattr(screen, "set_screen_keys", None)
-            if callable(tell):
-                tell(keys)
+
+    def _connect_screen(self, key: str, screen: QWidget) -> None:
+        """Connect a screen just built; a screen it hands work to is built when it does."""
+        from takestock.ui.ops import Changes
+
+        if key == "generate":
+            screen.queued.connect(lambda _ids: self.show_screen("queue"))  # type: ignore[attr-defined]
+        use_prompt = getattr(screen, "use_prompt", None)
+        if use_prompt is not None:
+            use_prompt.connect(self._use_prompt)
+        open_take = getattr(screen, "open_take", None)
+        if open_take is not None:
+            open_take.connect(self._open_take)
+        if key == "arena":
+            screen.compare_requested.connect(self._compare_group)  # type: ignore[attr-defined]
+        elif key in ("library", "queue"):
+            chosen = getattr(screen, "compare_requested", None)
+            if chosen is not None:
+                chosen.connect(self._compare)
+        if key == "compare":
+            # A blind vote is stored by Compare itself: every other screen hears of it at
+            # once. ("Best" goes through the ops, which announce it.)
+            ops = self.ops
+            assert ops is not None
+            screen.duel_recorded.connect(  # type: ignore[attr-defined]
+                lambda _duel: ops.publish(Changes(takes=True))
+            )
+        tell = getattr(screen, "set_screen_keys", None)
+        if callable(tell):
+            tell({k: key_text(action) for k, action in self.go_actions.items()})
 
     # -------------------------------------------------------------- screens
 
     def show_screen(self, key: str) -> None:
-        """Show a screen and put the keyboard in it (its keys work at once)."""
-        self._nav.setCurrentRow(list(self.screens).index(key))
+        """Show a screen (built now if it is the first time) and put the keyboard in it
+        (its keys work at once)."""
+        self._nav.setCurrentRow(SCREEN_KEYS.index(key))
+        self._show_row(SCREEN_KEYS.index(key))
         self._focus_screen()
+
+    def _show_row(self, row: int) -> None:
+        if self._screens is None or not 0 <= row < len(SCREEN_KEYS):
+            return
+        self._screens[SCREEN_KEYS[row]]  # built on first access
+        self._stack.setCurrentIndex(row)
 
     def _focus_screen(self) -> None:
         screen = self._stack.currentWidget()
@@ -231,11 +299,13 @@ class MainWindow(QMainWindow):
             (screen.focusProxy() or screen).setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def current_screen(self) -> str:
-        return list(self.screens)[self._stack.currentIndex()]
+        return SCREEN_KEYS[self._stack.currentIndex()]
 
     def _on_changed(self, changes: Changes) -> None:
-        # Screens handed the ops listen to them themselves.
-        for key, screen in self.screens.items():
+        # Screens handed the ops listen to them themselves; one not built yet reads the
+        # library afresh when it is.
+        built = self._screens.built() if self._screens is not None else {}
+        for key, screen in built.items():
             apply = getattr(screen, "apply_changes", None)
             if key not in OPS_SCREENS and callable(apply):
                 apply(changes)
@@ -255,12 +325,16 @@ class MainWindow(QMainWindow):
         self.screens["generate"].load_prompt_version(version_id)  # type: ignore[attr-defined]
         self.show_screen("generate")
 
+    def _compare_group(self, group: int) -> None:
+        self.screens["compare"].open_group(group)  # type: ignore[attr-defined]
+        self.show_screen("compare")
+
     def _compare(self, take_ids: list[int]) -> None:
         self.screens["compare"].compare(take_ids)  # type: ignore[attr-defined]
         self.show_screen("compare")
 
     def _open_take(self, take_id: int) -> None:
-        select = getattr(self.screens.get("library"), "select_take", None)
+        select = getattr(self.screens["library"], "select_take", None)
         if select is not None:
             select(take_id)
         self.show_screen("library")
@@ -289,7 +363,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
-        if self.screens:
+        if self._screens is not None:
             settings.setValue("main/screen", self.current_screen())
         super().closeEvent(event)
 
@@ -299,7 +373,8 @@ class MainWindow(QMainWindow):
             self.tray.shutdown()
         if self.ops is not None:  # no change may reach a screen once it shuts down
             self.ops.shutdown()
-        for screen in self.screens.values():
+        built = self._screens.built() if self._screens is not None else {}
+        for screen in built.values():
             stop = getattr(screen, "shutdown", None)
             if callable(stop):
                 stop()

@@ -27,7 +27,6 @@ from takestock.core.jobs import JobEvent, get_job
 from takestock.ui.arena_models import (
     BatchesModel,
     LeaderboardModel,
-    keep_singletons_alive,
     plural,
 )
 from takestock.ui.bridge import EngineBridge
@@ -87,7 +86,6 @@ class ArenaScreen(QWidget):
 
     def __init__(self, services: Services, bridge: EngineBridge) -> None:
         super().__init__()
-        keep_singletons_alive()
         self._services = services
         self._bridge = bridge
         self._stale = False

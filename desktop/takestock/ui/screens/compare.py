@@ -54,7 +54,6 @@ from takestock.core.thumbnails import ThumbnailCache
 from takestock.ui.arena_models import (
     GroupsModel,
     job_cost_text,
-    keep_singletons_alive,
     plural,
     wait_text,
 )
@@ -261,7 +260,6 @@ class CompareScreen(QWidget):
         super().__init__()
         self._own_ops = ops is None
         self.ops = ops or Ops(services.open_store, parent=self)
-        keep_singletons_alive()
         self._services = services
         self._bridge = bridge
         self._backend_factory = backend_factory or _default_backend
