@@ -86,3 +86,29 @@ def test_transactions_nest_and_roll_back_together(tmp_path):
         with pytest.raises(RuntimeError):
             nested()
         assert store.scalar("SELECT COUNT(*) FROM tag") == 0
+
+
+def test_a_file_that_passed_is_not_read_again_until_it_changes(tmp_path, monkeypatch):
+    """quick_check reads every page: it runs once after each change to the file."""
+    from takestock.core import store as store_module
+
+    path = tmp_path / "lib.sqlite3"
+    with open_store(path) as store:
+        store.execute("INSERT INTO tag(name) VALUES ('x')")
+    seen: list[bool] = []
+    real = store_module._checked_already
+
+    def spied(where):
+        seen.append(real(where))
+        return seen[-1]
+
+    monkeypatch.setattr(store_module, "_checked_already", spied)
+    open_store(path).close()  # checked now: the file changed since it was made
+    open_store(path).close()  # unchanged since it passed: not read again
+    assert seen == [False, True]
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="integrity check"):
+        open_store(path)  # changed: checked again, and refused
+    assert seen == [False, True, False]
