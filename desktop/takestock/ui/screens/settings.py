@@ -50,8 +50,9 @@ from takestock.core.secrets import DEFAULT_ACCOUNT, CredentialStore, env_var, ma
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.ops import Changes
 from takestock.ui.preferences import PREFERENCES, QT_TRANSLATE_NOOP, Preference, Preferences
-from takestock.ui.screens.credits import FormDialog, deliver
-from takestock.ui.screens.queue import table_view
+from takestock.ui.widgets.forms import FormDialog
+from takestock.ui.widgets.futures import deliver
+from takestock.ui.widgets.tables import table_view
 from takestock.wiring import Services
 
 __all__ = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDateTimeEdit,
-    QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,20 +32,20 @@ from PySide6.QtWidgets import (
 )
 
 from takestock.core import budgets
-from takestock.core.credits import Account
+from takestock.core.catalog import Catalog
+from takestock.core.credits import Account, PlanBook
 from takestock.core.grants import GrantRule
 from takestock.core.planner import ResetSuggestion
 from takestock.ui.credits_models import (
     amount_text,
 )
-from takestock.wiring import Services
+from takestock.ui.widgets.forms import FormDialog
 
 __all__ = [
     "AddAccountDialog",
     "AdjustDialog",
     "BudgetDialog",
     "CloseAccountDialog",
-    "FormDialog",
     "ObserveDialog",
     "RuleDialog",
 ]
@@ -93,59 +91,18 @@ def _line(box: QComboBox) -> QLineEdit:
     return edit
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
-    label.hide()
-    return label
-
-
-class FormDialog(QDialog):
-    """A form with OK/Cancel whose OK asks the screen first.
-
-    OK emits ``submitted``; the screen does the work and closes the dialog with
-    ``accept()``, or leaves it open with ``show_error()``.
-
-    Signals:
-        submitted(): OK was pressed.
-    """
-
-    submitted = Signal()
-
-    def __init__(self, title: str, parent: QWidget | None, ok_text: str | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        if ok_text:
-            self.ok_button.setText(ok_text)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-
-    def _submit(self) -> None:
-        self.error.hide()
-        self.submitted.emit()
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
-
-
 class AddAccountDialog(FormDialog):
     """A vendor (from the catalog and the shipped plan books), name, kind, plan, zone."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        plan_books: Mapping[str, PlanBook],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(self.tr("Add an account"), parent, self.tr("Add"))
-        self._services = services
+        self._catalog = catalog
+        self._plan_books = plan_books
         self.vendor = QComboBox()
         for vendor_id, name in self._vendors():
             self.vendor.addItem(name, vendor_id)
@@ -175,8 +132,8 @@ class AddAccountDialog(FormDialog):
         self._update_choices()
 
     def _vendors(self) -> list[tuple[str, str]]:
-        names = {v.id: v.name for v in self._services.catalog}
-        for book in self._services.plan_books.values():
+        names = {v.id: v.name for v in self._catalog}
+        for book in self._plan_books.values():
             names.setdefault(book.vendor, book.name)
         return sorted(((vid, f"{name} ({vid})") for vid, name in names.items()), key=str)
 
@@ -186,7 +143,7 @@ class AddAccountDialog(FormDialog):
 
     def _update_choices(self) -> None:
         vendor, kind = self.vendor.currentData(), self.kind.currentData()
-        book = self._services.plan_books.get(f"{vendor}/{kind}")
+        book = self._plan_books.get(f"{vendor}/{kind}")
         self.plan.clear()
         self.plan.addItem(self.tr("no plan (I'll state the rules)"), None)
         if book is not None:
@@ -203,7 +160,7 @@ class AddAccountDialog(FormDialog):
                     "plan, then state its rules or top it up."
                 )
             )
-        spec = self._services.catalog.vendors.get(vendor)
+        spec = self._catalog.vendors.get(vendor)
         self.region.clear()
         for region in spec.base_urls if spec else ("default",):
             self.region.addItem(region)
