@@ -427,7 +427,7 @@ def test_the_wipe_shows_both_takes_real_frames_at_the_playhead(make_screen, made
     screen._on_tick()
     qtbot.waitUntil(lambda: not screen.loader.busy() and screen.wipe.images[0] is not before,
                     timeout=15_000)  # fmt: skip
-    assert screen._last_wipe_pos[:2] == (60, 24)  # frame 60 of 120, frame 24 of 48
+    assert screen.wipe_panel.last_pos[:2] == (60, 24)  # frame 60 of 120, frame 24 of 48
 
     width = screen.wipe.picture_rect()
     qtbot.mousePress(

@@ -90,7 +90,7 @@ def test_file_menu_imports_exports_and_quits_from_the_keyboard(window, qtbot, tm
 
 
 def test_open_in_player_says_so_when_no_player_opens(window, qtbot, tmp_path, monkeypatch):
-    from takestock.ui.screens import library as library_module
+    from PySide6.QtGui import QDesktopServices
 
     clip = tmp_path / "clip.mp4"
     render_clip(clip, prompt="rain", duration_s=1.0, width=160, height=90, seed=1)
@@ -101,7 +101,7 @@ def test_open_in_player_says_so_when_no_player_opens(window, qtbot, tmp_path, mo
     window.show_screen("library")
     qtbot.waitUntil(lambda: library.model.rowCount() == 1, timeout=5000)
     library.view.selectRow(0)
-    monkeypatch.setattr(library_module.QDesktopServices, "openUrl", lambda url: False)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
     qtbot.mouseClick(library.inspector.open_button, Qt.MouseButton.LeftButton)
     assert "No video player" in library.keys_help.text()
     assert str(library.current_take().path) in library.keys_help.text()

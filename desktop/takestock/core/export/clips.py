@@ -11,9 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from takestock.core.export.records import (
-    TakeRecord,
-)
+from takestock.core.export.records import TakeRecord
 
 # ===================================================================== timing
 

@@ -9,11 +9,7 @@ from fractions import Fraction
 from typing import Literal
 
 from takestock.core.errors import InvalidInput
-from takestock.core.export.clips import (
-    EditorClip,
-    _conform,
-    timeline_rate,
-)
+from takestock.core.export.clips import EditorClip, _conform, timeline_rate
 
 # ======================================================================== EDL
 

@@ -8,12 +8,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from takestock.core.errors import InvalidInput
-from takestock.core.export.clips import (
-    EditorClip,
-    _conform,
-    _time,
-    timeline_rate,
-)
+from takestock.core.export.clips import EditorClip, _conform, _time, timeline_rate
 
 FCPXML_VERSION = "1.11"
 

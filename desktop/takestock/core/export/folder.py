@@ -17,12 +17,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from takestock.core.errors import InvalidInput, MediaError, TakestockError
-from takestock.core.export.clips import (
-    clip_for,
-)
-from takestock.core.export.edl import (
-    edl_documents,
-)
+from takestock.core.export.clips import clip_for
+from takestock.core.export.edl import edl_documents
 from takestock.core.export.fcpxml import fcpxml_document
 from takestock.core.export.names import (
     WINDOWS_MAX_PATH,
@@ -31,13 +27,7 @@ from takestock.core.export.names import (
     is_reserved_on_windows,
     portable_component,
 )
-from takestock.core.export.records import (
-    CSV_COLUMNS,
-    TakeRecord,
-    _csv_row,
-    load_records,
-    sidecar,
-)
+from takestock.core.export.records import CSV_COLUMNS, TakeRecord, _csv_row, load_records, sidecar
 from takestock.core.library import sha256_of
 from takestock.core.store import Store
 from takestock.core.takes import Take

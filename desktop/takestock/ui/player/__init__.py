@@ -55,7 +55,7 @@ from takestock.ui.player.backends import (
     format_time,
     frame_at,
 )
-from takestock.ui.player.pick import best_backend
+from takestock.ui.player.pick import best_backend, screen_backend
 from takestock.ui.player.qt_multimedia import QtMultimediaBackend
 from takestock.ui.player.sync import Alignment, SyncGroup
 from takestock.ui.player.vlc import VlcBackend
@@ -80,4 +80,5 @@ __all__ = [
     "format_time",
     "frame_at",
     "handle_transport_key",
+    "screen_backend",
 ]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from takestock.ui.player.backends import BackendUnavailable, PlayerBackend, _tr
+from PySide6.QtGui import QGuiApplication
+
+from takestock.ui.player.backends import (
+    HEADLESS_VLC_ARGS,
+    BackendUnavailable,
+    PlayerBackend,
+    _tr,
+)
 from takestock.ui.player.qt_multimedia import QtMultimediaBackend
 from takestock.ui.player.vlc import VlcBackend
 
@@ -37,3 +44,11 @@ def best_backend(
         ) from exc
     backend.fallback_reason = reason
     return backend
+
+
+def screen_backend() -> PlayerBackend:
+    """The backend a screen opens: :func:`best_backend`, except that with no screen
+    (tests, the self-test) VLC gets no video or audio device, since it could not embed."""
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return best_backend(vlc_args=HEADLESS_VLC_ARGS)
+    return best_backend()

@@ -7,10 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QUrl
-from PySide6.QtWidgets import (
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from takestock.core.media import probe
 from takestock.ui.player.backends import FALLBACK_FPS, _Timeline, frame_at

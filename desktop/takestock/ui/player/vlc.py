@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QWidget,
-)
+from PySide6.QtWidgets import QWidget
 
 from takestock.core.media import MediaInfo, probe
 from takestock.ui.player.backends import (

@@ -16,21 +16,8 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import (
-    QDate,
-    QLocale,
-    QMargins,
-    QRectF,
-    QSize,
-    Qt,
-)
-from PySide6.QtGui import (
-    QColor,
-    QCursor,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-)
+from PySide6.QtCore import QDate, QLocale, QMargins, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QCursor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -42,19 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from takestock.core.spending import (
-    VendorSpend,
-    daily_spend,
-    spend_summary,
-    window_start,
-)
+from takestock.core.spending import VendorSpend, daily_spend, spend_summary, window_start
 from takestock.core.store import Store
-from takestock.ui.credits_models import (
-    URGENT_HOURS,
-    amount_text,
-    until_text,
-    when_text,
-)
+from takestock.ui.credits_models import URGENT_HOURS, amount_text, until_text, when_text
 
 #: How many days the spending chart shows.
 SPEND_DAYS = 30

@@ -9,12 +9,7 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QDateTime,
-    Qt,
-    QTime,
-    Signal,
-)
+from PySide6.QtCore import QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,9 +31,7 @@ from takestock.core.catalog import Catalog
 from takestock.core.credits import Account, PlanBook
 from takestock.core.grants import GrantRule
 from takestock.core.planner import ResetSuggestion
-from takestock.ui.credits_models import (
-    amount_text,
-)
+from takestock.ui.credits_models import amount_text
 from takestock.ui.widgets.forms import FormDialog
 
 __all__ = [

@@ -7,15 +7,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from PySide6.QtCore import (
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QHideEvent,
-    QShowEvent,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,9 +30,7 @@ from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
 from takestock.core.planner import ResetSuggestion
 from takestock.core.prompts import list_tags
-from takestock.core.spending import (
-    last_observations,
-)
+from takestock.core.spending import last_observations
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.credits_models import (
     URGENT_HOURS,
