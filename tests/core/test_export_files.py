@@ -34,12 +34,11 @@ import opentimelineio as otio
 import pytest
 from lxml import etree
 
-from takestock.core.errors import InvalidInput, MediaError
+from takestock.core.errors import ExportCancelled, InvalidInput, MediaError
 from takestock.core.export import (
     CSV_COLUMNS,
     SIDECAR_FIELDS,
     EditorClip,
-    ExportCancelled,
     ExportOptions,
     Selection,
     edl_documents,

@@ -125,6 +125,7 @@ import httpx
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.errors import (
     AuthError,
+    ConnectFailed,
     DownloadError,
     GenerationFailed,
     InvalidInput,
@@ -137,7 +138,7 @@ from takestock.core.errors import (
     TransientError,
     VendorError,
 )
-from takestock.core.http import ConnectFailed, RetryPolicy, download_to, json_body, send
+from takestock.core.http import RetryPolicy, download_to, json_body, send
 from takestock.core.http import parse_retry_after as _retry_after_header
 from takestock.core.images import prepare_image
 from takestock.core.logs import register_secret

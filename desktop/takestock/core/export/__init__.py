@@ -37,7 +37,6 @@ from takestock.core.export.clips import EditorClip, clip_for, frame_count, frame
 from takestock.core.export.edl import EDL_MAX_EVENTS, edl_documents
 from takestock.core.export.fcpxml import FCPXML_VERSION, fcpxml_document
 from takestock.core.export.folder import (
-    ExportCancelled,
     ExportedTake,
     ExportHandle,
     ExportOptions,
@@ -72,7 +71,6 @@ __all__ = [
     "SIDECAR_FIELDS",
     "WINDOWS_MAX_PATH",
     "EditorClip",
-    "ExportCancelled",
     "ExportHandle",
     "ExportOptions",
     "ExportResult",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from takestock.core.errors import InvalidInput, MediaError, TakestockError
+from takestock.core.errors import ExportCancelled, InvalidInput, MediaError
 from takestock.core.export.clips import clip_for
 from takestock.core.export.edl import edl_documents
 from takestock.core.export.fcpxml import fcpxml_document
@@ -31,13 +31,6 @@ from takestock.core.export.records import CSV_COLUMNS, TakeRecord, _csv_row, loa
 from takestock.core.library import sha256_of
 from takestock.core.store import Store
 from takestock.core.takes import Take
-
-
-class ExportCancelled(TakestockError):
-    """The export was stopped; the files already written are whole and stay."""
-
-    title = "Export stopped"
-    kind = "cancelled"
 
 
 class ExportHandle(Protocol):

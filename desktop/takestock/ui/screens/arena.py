@@ -90,7 +90,6 @@ class ArenaScreen(QWidget):
         keep_singletons_alive()
         self._services = services
         self._bridge = bridge
-        self._stale = False
         self._build()
         self._connect_signals()
         self._update_board_state()
@@ -191,7 +190,6 @@ class ArenaScreen(QWidget):
 
     def refresh(self) -> None:
         """Read the leaderboard, the tags and the batches again."""
-        self._stale = False
         self._fill_tags()
         self.leaderboard.refresh()
         self.batches.refresh()
@@ -255,8 +253,7 @@ class ArenaScreen(QWidget):
 
     def _on_job_changed(self, event: JobEvent) -> None:
         if not self.isVisible():
-            self._stale = True
-            return
+            return  # showEvent reads everything again
         if event.take_id is not None or event.state in ("done", "failed", "cancelled"):
             self._refresh_timer.start()
             return
@@ -292,10 +289,8 @@ class ArenaScreen(QWidget):
         """Duels, ratings or jobs changed (here or in another process)."""
         if not (changes.takes or changes.jobs or changes.prompts):
             return
-        if self.isVisible():
+        if self.isVisible():  # else showEvent reads everything again
             self._refresh_timer.start()
-        else:
-            self._stale = True
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
