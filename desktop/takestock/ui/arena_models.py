@@ -38,6 +38,8 @@ from takestock.core.arena import (
     standings,
 )
 from takestock.core.store import Store
+from takestock.ui.models.table import ListTableModel
+from takestock.ui.preferences import QT_TRANSLATE_NOOP
 from takestock.ui.qt_fixes import keep_singletons_alive
 
 __all__ = [
@@ -233,7 +235,7 @@ class GroupsModel(QAbstractListModel):
 # ------------------------------------------------------------------ leaderboard
 
 
-class LeaderboardModel(QAbstractTableModel):
+class LeaderboardModel(ListTableModel):
     """Vendor-models ranked from blind duels, beside their usable rate and cost.
 
     Rows with no duels come last, unranked. ``Qt.ItemDataRole.UserRole`` gives the
@@ -241,15 +243,15 @@ class LeaderboardModel(QAbstractTableModel):
     """
 
     COLUMNS = (
-        "Rank",
-        "Vendor / model",
-        "Rating",
-        "Duels",
-        "Won–lost–tied",
-        "Usable",
-        "Failed",
-        "Cost per usable second",
-        "Takes",
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Rank"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Vendor / model"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Rating"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Duels"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Won–lost–tied"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Usable"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Failed"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Cost per usable second"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Takes"),
     )
     _NUMERIC = frozenset({0, 2, 3, 5, 6, 7, 8})
 
@@ -281,24 +283,12 @@ class LeaderboardModel(QAbstractTableModel):
         """Duels counted on the board (each duel is counted by both its models)."""
         return sum(r.rating.duels for r in self._rows if r.rating) // 2
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("LeaderboardModel", self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in self._NUMERIC else _LEFT
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return self._header_tip(section)
-        return None
+        return super().headerData(section, orientation, role)
 
     def _header_tip(self, section: int) -> str | None:
         if section == 2:
@@ -327,7 +317,7 @@ class LeaderboardModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return row.key
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in self._NUMERIC else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and row.rating is None:
