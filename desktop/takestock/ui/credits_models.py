@@ -41,8 +41,6 @@ __all__ = [
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: Credits that lapse within this many hours are drawn as urgent.
 URGENT_HOURS = 24
 
