@@ -174,7 +174,30 @@ class PlayerBackend(Transport, Protocol):
 # --------------------------------------------------------------------------- fake
 
 
-class FakeBackend:
+class TransportActions:
+    """``toggle`` and ``stop``, the same on every transport, in terms of its own calls."""
+
+    def play(self) -> None:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        raise NotImplementedError
+
+    def is_playing(self) -> bool:
+        raise NotImplementedError
+
+    def seek(self, ms: float) -> None:
+        raise NotImplementedError
+
+    def toggle(self) -> None:
+        self.pause() if self.is_playing() else self.play()
+
+    def stop(self) -> None:
+        self.pause()
+        self.seek(0)
+
+
+class FakeBackend(TransportActions):
     """A pure-Python player: a clock and arithmetic, no video, fully deterministic.
 
     Pass ``clock`` (seconds, like :func:`time.monotonic`) to drive time from a test;
@@ -247,13 +270,6 @@ class FakeBackend:
     def pause(self) -> None:
         self._settle()
         self._anchor = None
-
-    def toggle(self) -> None:
-        self.pause() if self.is_playing() else self.play()
-
-    def stop(self) -> None:
-        self.pause()
-        self.seek(0)
 
     def seek(self, ms: float) -> None:
         self._settle()

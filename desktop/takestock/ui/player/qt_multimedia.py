@@ -10,10 +10,10 @@ from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from takestock.core.media import probe
-from takestock.ui.player.backends import FALLBACK_FPS, _Timeline, frame_at
+from takestock.ui.player.backends import FALLBACK_FPS, TransportActions, _Timeline, frame_at
 
 
-class QtMultimediaBackend:
+class QtMultimediaBackend(TransportActions):
     """QMediaPlayer with Qt's FFmpeg plugin: the fallback where libvlc is missing.
 
     It needs no system packages beyond ``libpulse0`` (which the FFmpeg plugin links)
@@ -118,13 +118,6 @@ class QtMultimediaBackend:
             frame = frame_at(self._pos, self._timeline.fps)
             self._pos = self._timeline.start(frame)
             self.player.setPosition(round(self._timeline.middle(frame)))
-
-    def toggle(self) -> None:
-        self.pause() if self.is_playing() else self.play()
-
-    def stop(self) -> None:
-        self.pause()
-        self.seek(0)
 
     def seek(self, ms: float) -> None:
         if not self._loaded:

@@ -18,13 +18,14 @@ from takestock.ui.player.backends import (
     DEFAULT_VLC_ARGS,
     FALLBACK_FPS,
     BackendUnavailable,
+    TransportActions,
     _Timeline,
     _tr,
     frame_at,
 )
 
 
-class VlcBackend:
+class VlcBackend(TransportActions):
     """python-vlc in a QWidget, with its own clock for a smooth, frame-exact position.
 
     Loading plays the clip until VLC reports ``Playing``, pauses, and 200 ms later seeks
@@ -262,13 +263,6 @@ class VlcBackend:
             self._pos = self._timeline.start(frame_at(est, self._timeline.fps))
         self._anchor = None
         self._want_playing = False
-
-    def toggle(self) -> None:
-        self.pause() if self.is_playing() else self.play()
-
-    def stop(self) -> None:
-        self.pause()
-        self.seek(0)
 
     def seek(self, ms: float) -> None:
         if self._phase == "empty":
