@@ -92,7 +92,7 @@ class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
             return super().add_parser(name, **kwargs)
         if "help" in kwargs:
             self._choices_actions.append(self._ChoicesPseudoAction(name, (), kwargs["help"]))
-        self._name_parser_map[name] = _Unbuilt()  # type: ignore[assignment]
+        self._name_parser_map[name] = _Unbuilt()
         return _Unbuilt()
 
 
@@ -144,7 +144,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="with --self-test: use DIR as its data folder (kept afterwards) instead of a "
         "new temporary one",
     )
-    sub = parser.add_subparsers(
+    # argparse's stubs don't know that an action class may take keywords of its own.
+    sub = parser.add_subparsers(  # type: ignore[call-overload]
         dest="command", parser_class=_Parser, action=_Subcommands, wanted=_wanted(argv)
     )
 

@@ -116,7 +116,7 @@ def cmd_vendors(services: Services, args: argparse.Namespace) -> int:
                     print(f"{what}: {', '.join(ids)}")
             print(f"Saved in {services.paths.catalog_overrides}")
         return EXIT_OK
-    out = []
+    out: list[dict[str, Any]] = []
     for vendor in services.catalog:
         keys: dict[str, str | None] = {}
         for field in vendor.secrets:

@@ -12,12 +12,11 @@ from aiohttp import web
 
 from takestock.core.eagle import (
     EagleClient,
-    EagleError,
     EagleItem,
-    EagleNotRunning,
     items_from_export,
     push,
 )
+from takestock.core.errors import EagleError, EagleNotRunning
 from takestock.core.export import ExportOptions, export_takes
 from takestock.core.prompts import create_prompt
 from takestock.core.takes import rate_take

@@ -34,13 +34,11 @@ import opentimelineio as otio
 import pytest
 from lxml import etree
 
-from takestock.core import export as export_module
-from takestock.core.errors import InvalidInput, MediaError
+from takestock.core.errors import ExportCancelled, InvalidInput, MediaError
 from takestock.core.export import (
     CSV_COLUMNS,
     SIDECAR_FIELDS,
     EditorClip,
-    ExportCancelled,
     ExportOptions,
     Selection,
     edl_documents,
@@ -51,6 +49,8 @@ from takestock.core.export import (
     select_takes,
     timeline_rate,
 )
+from takestock.core.export import edl as export_edl
+from takestock.core.export import folder as export_folder
 from takestock.core.library import MediaLibrary, sha256_of
 from takestock.core.paths import DataPaths
 from takestock.core.prompts import create_prompt
@@ -386,7 +386,7 @@ def test_files_are_copied_when_links_cannot_be_made_or_are_not_wanted(lib, tmp_p
     def no_links(src, dst):
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(export_module.os, "link", no_links)
+    monkeypatch.setattr(export_folder.os, "link", no_links)
     other = export(lib, tmp_path / "other-disk")
     assert {t.how for t in other.takes} == {"copy"}
     assert not [p for p in (tmp_path / "other-disk").iterdir() if p.name.endswith(".part")]
@@ -761,7 +761,7 @@ def test_more_than_999_events_make_several_edls():
 
 
 def test_an_export_with_more_than_999_takes_writes_numbered_edls(lib, tmp_path, monkeypatch):
-    monkeypatch.setattr(export_module, "EDL_MAX_EVENTS", 3)
+    monkeypatch.setattr(export_edl, "EDL_MAX_EVENTS", 3)
     result = export(lib, tmp_path / "out", edl=True, name="b")
     assert [p.name for p in result.edls] == ["b.edl", "b part 2.edl"]
 

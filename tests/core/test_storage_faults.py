@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from takestock.core.errors import InvalidInput, StoreError
+from takestock.core.errors import (
+    DiskFull,
+    FolderNotWritable,
+    InvalidInput,
+    StorageFault,
+    StoreError,
+)
 from takestock.core.paths import DataPaths
-from takestock.core.store import DiskFull, FolderNotWritable, StorageFault, storage_fault
+from takestock.core.store import storage_fault
 
 
 def _sqlite_error(code: int, text: str) -> sqlite3.Error:

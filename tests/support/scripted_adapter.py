@@ -11,8 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from takestock.core.catalog import VendorSpec
-from takestock.core.errors import GenerationFailed, Rejected, ResultExpired, TransientError
-from takestock.core.http import AmbiguousCreate
+from takestock.core.errors import (
+    AmbiguousCreate,
+    GenerationFailed,
+    Rejected,
+    ResultExpired,
+    TransientError,
+)
 from takestock.core.vendor import (
     CallContext,
     GenerationRequest,

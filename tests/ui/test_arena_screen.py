@@ -5,8 +5,6 @@ and refunded. The takes, jobs and ledger are real sandbox ones (see test_compare
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 
@@ -21,13 +19,11 @@ from tests.ui import test_compare_screen as seeded
 
 # The seeded sandbox library and its fixtures are shared with the Compare screen's tests.
 library_template = seeded.library_template
-services = seeded.services
+home_contents = seeded.home_contents
 made = seeded.made
-bridge = seeded.bridge
 clock = seeded.clock
 fake_factory = seeded.fake_factory
 
-SHOTS = Path("/tmp/compare-shots")
 RATING = LeaderboardModel.COLUMNS.index("Rating")
 DUELS = LeaderboardModel.COLUMNS.index("Duels")
 MODEL = LeaderboardModel.COLUMNS.index("Vendor / model")
@@ -111,7 +107,9 @@ def test_compare_two_takes_cast_a_blind_vote_and_see_the_arena_change(
     compare.close()
 
 
-def test_each_tag_has_its_own_board_beside_usable_rate_and_cost(services, made, arena, qtbot):
+def test_each_tag_has_its_own_board_beside_usable_rate_and_cost(
+    shots, services, made, arena, qtbot
+):
     store = services.store
     product, dialogue = made["takes"]["product"], made["takes"]["dialogue"]
     hq_product, hq_dialogue = made["hq"]["product"], made["hq"]["dialogue"]
@@ -151,13 +149,13 @@ def test_each_tag_has_its_own_board_beside_usable_rate_and_cost(services, made, 
     assert "1 usable, 1 rejected, 2 not judged yet" in m.data(
         m.index(v1, column["Usable"]), Qt.ItemDataRole.ToolTipRole
     )
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(20)
-    assert arena.grab().save(str(SHOTS / "arena-leaderboard.png"))
+    assert arena.grab().save(str(shots / "arena-leaderboard.png"))
 
 
-def test_batches_show_what_each_group_planned_spent_and_got_refunded(services, made, arena, qtbot):
+def test_batches_show_what_each_group_planned_spent_and_got_refunded(
+    shots, services, made, arena, qtbot
+):
     arena.tabs.setCurrentIndex(1)
     m = arena.batches
     column = {name: BatchesModel.COLUMNS.index(name) for name in BatchesModel.COLUMNS}
@@ -195,13 +193,11 @@ def test_batches_show_what_each_group_planned_spent_and_got_refunded(services, m
     arena.batches_view.selectRow(2)
     qtbot.keyClick(arena.batches_view, Qt.Key.Key_Return)
     assert opened == [requests["dialogue"]]
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(20)
-    assert arena.grab().save(str(SHOTS / "arena-batches.png"))
+    assert arena.grab().save(str(shots / "arena-batches.png"))
 
 
-def test_an_empty_arena_says_what_to_do(home, tmp_path, qtbot):
+def test_an_empty_arena_says_what_to_do(shots, home, tmp_path, qtbot):
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     services = open_services()
     bridge = EngineBridge(services)
@@ -215,8 +211,7 @@ def test_an_empty_arena_says_what_to_do(home, tmp_path, qtbot):
         screen.tabs.setCurrentIndex(1)
         assert screen._batches_stack.currentWidget() is screen._batches_empty
         screen.tabs.setCurrentIndex(0)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        assert screen.grab().save(str(SHOTS / "arena-empty.png"))
+        assert screen.grab().save(str(shots / "arena-empty.png"))
         screen.close()
     finally:
         bridge.shutdown()

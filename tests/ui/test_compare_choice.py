@@ -4,7 +4,6 @@ group of 20 swapped into any tile by its poster and number."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from takestock.ui.main_window import MainWindow
 from takestock.ui.player import FakeBackend
 from takestock.wiring import open_services
 
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/compare-choice-shots")
 GROUP = 20
 
 
@@ -71,7 +69,7 @@ def _click_poster(qtbot, library, row: int, modifier=Qt.KeyboardModifier.NoModif
     qtbot.mouseClick(library.view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
-def test_c_compares_exactly_the_takes_selected_in_the_library(window, qtbot):
+def test_c_compares_exactly_the_takes_selected_in_the_library(shots, window, qtbot):
     library, compare = window.screens["library"], window.screens["compare"]
     window.show_screen("library")
     rows = [2, 5, 7]
@@ -85,8 +83,7 @@ def test_c_compares_exactly_the_takes_selected_in_the_library(window, qtbot):
     assert compare.shown_take_ids() == chosen
     for cell, take_id in zip(compare.cells, chosen, strict=True):
         assert cell.title.text().startswith(f"#{take_id} · sandbox · sandbox-v1")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(SHOTS / "compare-chosen.png"))
+    window.grab().save(str(shots / "compare-chosen.png"))
 
     # One take is not a comparison: the Library says how to choose, and stays.
     window.show_screen("library")
@@ -121,7 +118,9 @@ def test_the_context_menu_compares_and_rates(window, qtbot):
     assert compare.shown_take_ids() == chosen
 
 
-def test_every_take_of_a_group_of_twenty_can_be_swapped_into_any_tile(window, template, qtbot):
+def test_every_take_of_a_group_of_twenty_can_be_swapped_into_any_tile(
+    shots, window, template, qtbot
+):
     compare = window.screens["compare"]
     window.show_screen("compare")
     compare.open_group(template[1])
@@ -140,8 +139,7 @@ def test_every_take_of_a_group_of_twenty_can_be_swapped_into_any_tile(window, te
     labels = [picker.grid.item(r).text() for r in range(picker.grid.count())]
     assert all(label.startswith("#") and "sandbox-v1" in label for label in labels)
     qtbot.waitUntil(lambda: not compare._posters.is_busy(), timeout=30_000)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    picker.grab().save(str(SHOTS / "picker.png"))
+    picker.grab().save(str(shots / "picker.png"))
     # The keyboard: the last take of the group, chosen with End and Enter.
     picker.activateWindow()  # a window manager activates a dialog that opens
     qtbot.waitUntil(picker.isActiveWindow, timeout=5000)
@@ -163,7 +161,7 @@ def test_every_take_of_a_group_of_twenty_can_be_swapped_into_any_tile(window, te
     compare.choose_take(3)
     qtbot.keyClick(compare.picker.grid, Qt.Key.Key_Escape)
     assert compare.shown_take_ids()[3] == shown[3]
-    window.grab().save(str(SHOTS / "compare-swapped.png"))
+    window.grab().save(str(shots / "compare-swapped.png"))
 
 
 def test_the_queue_compares_the_takes_of_the_jobs_selected(window, qtbot):

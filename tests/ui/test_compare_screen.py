@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from takestock.ui.player import FakeBackend, frame_at
 from takestock.ui.screens.compare import CompareScreen
 from takestock.wiring import Services, open_services
 
-SHOTS = Path("/tmp/compare-shots")
 V1 = Target("sandbox", "sandbox-v1", "studio")
 HQ = Target("sandbox", "sandbox-v1-hq", "studio")
 FRAME_MS = 1000 / 24
@@ -102,25 +100,13 @@ def library_template(tmp_path_factory):
 
 
 @pytest.fixture
-def services(home, tmp_path, library_template):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    shutil.copytree(library_template[0], home)
-    s = open_services()
-    yield s
-    s.close()
+def home_contents(library_template):
+    return library_template[0]
 
 
 @pytest.fixture
 def made(library_template) -> dict[str, Any]:
     return library_template[1]
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
 
 
 class Clock:
@@ -203,9 +189,8 @@ def make_screen(services, bridge, qtbot, clock):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def _shot(widget: QWidget, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert widget.grab().save(str(SHOTS / f"{name}.png"))
+def _shot(shots: Path, widget: QWidget, name: str) -> None:
+    assert widget.grab().save(str(shots / f"{name}.png"))
 
 
 def _positions(screen: CompareScreen) -> list[int]:
@@ -427,7 +412,7 @@ def test_the_wipe_shows_both_takes_real_frames_at_the_playhead(make_screen, made
     screen._on_tick()
     qtbot.waitUntil(lambda: not screen.loader.busy() and screen.wipe.images[0] is not before,
                     timeout=15_000)  # fmt: skip
-    assert screen._last_wipe_pos[:2] == (60, 24)  # frame 60 of 120, frame 24 of 48
+    assert screen.wipe_panel.last_pos[:2] == (60, 24)  # frame 60 of 120, frame 24 of 48
 
     width = screen.wipe.picture_rect()
     qtbot.mousePress(
@@ -458,7 +443,7 @@ def test_four_takes_fill_a_two_by_two_grid_and_the_wipe_picks_two(make_screen, m
     assert screen.wipe.labels == [screen.cells[0].name(), screen.cells[3].name()]
 
 
-def test_screenshots(make_screen, made, qtbot, tmp_path):
+def test_screenshots(shots, make_screen, made, qtbot, tmp_path):
     frames = tmp_path / "stills"
     frames.mkdir()
     screen = make_screen(factory=lambda take: StillBackend(take, frames), seed=5)
@@ -466,7 +451,7 @@ def test_screenshots(make_screen, made, qtbot, tmp_path):
     screen.compare([*takes["dialogue"], takes["short"][0]], request_id=None)
     screen.sync.seek(1800)
     qtbot.wait(150)
-    _shot(screen, "compare-grid")
+    _shot(shots, screen, "compare-grid")
 
     screen.open_group(made["requests"]["product"])
     screen.compare([made["hq"]["product"], takes["short"][0]])
@@ -477,22 +462,22 @@ def test_screenshots(make_screen, made, qtbot, tmp_path):
     qtbot.waitUntil(lambda: all(i is not None for i in screen.wipe.images), timeout=15_000)
     qtbot.waitUntil(lambda: not screen.loader.busy(), timeout=15_000)
     qtbot.wait(50)
-    _shot(screen, "compare-wipe")
+    _shot(shots, screen, "compare-wipe")
     screen.set_wipe(False)
 
     screen.open_group(made["requests"]["dialogue"])
     screen.set_blind(True)
     screen.sync.seek(2600)
     qtbot.wait(150)
-    _shot(screen, "compare-blind")
+    _shot(shots, screen, "compare-blind")
     screen.vote("a")
     screen.vote("b")
     qtbot.wait(150)
-    _shot(screen, "compare-revealed")
+    _shot(shots, screen, "compare-revealed")
 
 
 def test_an_empty_library_says_what_to_do_and_opens_the_first_group_when_it_lands(
-    home, tmp_path, qtbot
+    shots, home, tmp_path, qtbot
 ):
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     services = open_services()
@@ -510,7 +495,7 @@ def test_an_empty_library_says_what_to_do_and_opens_the_first_group_when_it_land
         assert not screen.wipe_button.isEnabled()
         screen.set_wipe(True)
         assert not screen.wipe_button.isChecked()
-        _shot(screen, "compare-empty")
+        _shot(shots, screen, "compare-empty")
 
         v1 = Target("sandbox", "sandbox-v1")
         request = GenerationRequest("a kite over dunes", duration_s=2, resolution="480p")

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from takestock.core import budgets, credits
 from takestock.core.credits import account_rules, add_account, get_account, set_rule
 from takestock.core.grants import materialise
 from takestock.core.jobs import JobEvent
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.credits_models import AccountsModel, BucketsModel, amount_text
 from takestock.ui.screens.credits import CreditsScreen
-from takestock.wiring import open_services
 
-SHOTS = Path("/tmp/credits-shots")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
 
 
 @pytest.fixture
@@ -82,7 +62,7 @@ def _add_sandbox(screen: CreditsScreen, qtbot, name: str = "main") -> int:
     return get_account(screen._services.store, name, "sandbox").id
 
 
-def test_no_accounts_says_what_to_do(screen):
+def test_no_accounts_says_what_to_do(shots, screen):
     assert screen._accounts_stack.currentWidget() is screen.accounts_empty
     assert "Add the memberships" in screen.accounts_empty.text()
     assert not screen.adjust_button.isEnabled()
@@ -90,8 +70,7 @@ def test_no_accounts_says_what_to_do(screen):
     assert screen.banner.isHidden()
     assert screen.spend._stack.currentWidget() is screen.spend.empty
     assert screen.timeline.items() == []
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert screen.grab().save(str(SHOTS / "credits-empty.png"))
+    assert screen.grab().save(str(shots / "credits-empty.png"))
 
 
 def test_add_adjust_observe_and_reconcile_a_sandbox_account(screen, qtbot):
@@ -181,7 +160,7 @@ def test_budgets_for_the_account_and_for_a_tag_are_set_here(screen, services, qt
     assert [c["tag"] for c in budgets.budgets(services.store)] == ["film"]
 
 
-def test_a_web_account_learns_its_reset_and_the_rule_is_applied_only_on_click(screen, qtbot):
+def test_a_web_account_learns_its_reset_and_the_rule_is_applied_only_on_click(shots, screen, qtbot):
     store = screen._services.store
     kling = add_account(store, screen._services.plan_books, vendor="kling", name="me",
                         kind="web", plan="free")  # fmt: skip
@@ -206,9 +185,7 @@ def test_a_web_account_learns_its_reset_and_the_rule_is_applied_only_on_click(sc
     assert dialog.apply_button.isVisible()
     # Seen, not applied: the rule still has no zone.
     assert account_rules(store, kling.id)[0].timezone is None
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SHOTS / "credits-observe-suggestion.png"))
+    assert dialog.grab().save(str(shots / "credits-observe-suggestion.png"))
     _click(qtbot, dialog.apply_button)
     rule = account_rules(store, kling.id)[0]
     assert (rule.reset_time, rule.timezone, rule.ready) == ("00:00", "Asia/Shanghai", True)
@@ -310,7 +287,9 @@ def _realistic(services) -> dict[str, int]:
     return {"sandbox": sandbox.id, "kling": kling.id, "runway": runway.id}
 
 
-def test_realistic_accounts_read_well_and_are_rendered(services, bridge, qtbot, qtmodeltester):
+def test_realistic_accounts_read_well_and_are_rendered(
+    shots, services, bridge, qtbot, qtmodeltester
+):
     ids = _realistic(services)
     screen = CreditsScreen(services, bridge)
     screen.resize(1130, 800)
@@ -342,23 +321,21 @@ def test_realistic_accounts_read_well_and_are_rendered(services, bridge, qtbot, 
         assert set(screen.spend.series()) == {"sandbox"}
         screen.spend.mode.setCurrentIndex(0)
         screen.spend.mode.activated.emit(0)
-
-        SHOTS.mkdir(parents=True, exist_ok=True)
         qtbot.wait(50)
-        assert screen.grab().save(str(SHOTS / "credits.png"))
+        assert screen.grab().save(str(shots / "credits.png"))
         screen.select_account(ids["sandbox"])
         qtbot.wait(50)
-        assert screen.grab().save(str(SHOTS / "credits-sandbox.png"))
+        assert screen.grab().save(str(shots / "credits-sandbox.png"))
         screen._observe()
         screen.dialog.amount.setValue(1000)
         screen.dialog.submitted.emit()
         qtbot.wait(50)
-        assert screen.dialog.grab().save(str(SHOTS / "credits-observe.png"))
+        assert screen.dialog.grab().save(str(shots / "credits-observe.png"))
         screen.dialog.reject()
         screen._add_account()
         screen.dialog.select("kling", "web")
         qtbot.wait(50)
-        assert screen.dialog.grab().save(str(SHOTS / "credits-add.png"))
+        assert screen.dialog.grab().save(str(shots / "credits-add.png"))
         screen.dialog.reject()
     finally:
         _dispose(screen)

@@ -9,25 +9,21 @@ checked against the frame's timestamp as PyAV decodes it. Players are libvlc, he
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import pytest
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from takestock.core.takes import import_files, take_ids
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.player import HEADLESS_VLC_ARGS, FakeBackend, PlayerBackend, best_backend
 from takestock.ui.screens.compare import CompareScreen
 from takestock.ui.screens.library import LibraryScreen
-from takestock.wiring import open_services
 
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/frame-step-shots")
 FPS = 24
 FRAMES = 48
 W, H = 320, 180
@@ -104,20 +100,10 @@ def clips(tmp_path) -> list[Path]:
 
 
 @pytest.fixture
-def services(home, tmp_path, clips):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
+def services(services, clips):
+    s = services
     import_files(s.store, s.library, clips, vendor="kling", model="kling-v2.1", prompt="counter")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
+    return s
 
 
 def test_the_test_clip_carries_its_frame_numbers(clips):
@@ -131,7 +117,7 @@ def _label_frame(transport) -> int:
     return int(transport.frame_label.text().split()[1].split("/")[0]) - 1
 
 
-def test_library_steps_land_on_exact_frames_and_the_label_agrees(services, bridge, qtbot):
+def test_library_steps_land_on_exact_frames_and_the_label_agrees(shots, services, bridge, qtbot):
     screen = LibraryScreen(services, bridge, player_factory=_player)
     qtbot.addWidget(screen)
     screen.resize(1280, 800)
@@ -165,12 +151,11 @@ def test_library_steps_land_on_exact_frames_and_the_label_agrees(services, bridg
     expected = max(0, expected - 3)
     qtbot.waitUntil(lambda: still.frame() == expected, timeout=10_000)
     assert number_in(still.view.image) == expected
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    screen.grab().save(str(SHOTS / f"library-step-{backend.name}.png"))
+    screen.grab().save(str(shots / f"library-step-{backend.name}.png"))
     screen.shutdown()
 
 
-def test_every_compare_tile_steps_to_the_same_exact_frame(services, bridge, qtbot):
+def test_every_compare_tile_steps_to_the_same_exact_frame(shots, services, bridge, qtbot):
     screen = CompareScreen(services, bridge, backend_factory=lambda take: _player())
     qtbot.addWidget(screen)
     screen.resize(1280, 800)
@@ -203,6 +188,5 @@ def test_every_compare_tile_steps_to_the_same_exact_frame(services, bridge, qtbo
         assert [number_in(s.view.image) for s in screen.stills] == [expected] * 4
         screen.transport.refresh()
         assert _label_frame(screen.transport) == expected
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    screen.grab().save(str(SHOTS / "compare-step.png"))
+    screen.grab().save(str(shots / "compare-step.png"))
     screen.release()

@@ -19,23 +19,19 @@ from takestock.core.takes import get_take
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.generate_models import TARGET_ROLE
 from takestock.ui.screens.generate import WATCH_FOLDER_KEY, GenerateScreen
-from takestock.wiring import open_services
 from tests.fakeserver.media import tiny_mp4
 
-SHOTS = Path("/tmp/gen-shots")
 FAST = Target("sandbox", "sandbox-v1", "default")
 HQ = Target("sandbox", "sandbox-v1-hq", "default")
 
 
 @pytest.fixture
-def services(home, tmp_path, memory_keyring, monkeypatch):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    watched = tmp_path / "Downloads"
+def qsettings(qsettings, memory_keyring):
+    """The shared settings, watching a Downloads folder, with keys in memory."""
+    watched = qsettings / "Downloads"
     watched.mkdir()
     QSettings().setValue(WATCH_FOLDER_KEY, str(watched))
-    s = open_services()
-    yield s
-    s.close()
+    return qsettings
 
 
 def _accounts(services) -> None:
@@ -182,7 +178,7 @@ def _visible_targets(picker) -> set[Target]:
 
 
 def test_rows_that_cannot_take_the_request_are_disabled_with_the_reason(
-    services, make_screen, tmp_path, qtbot, monkeypatch
+    shots, services, make_screen, tmp_path, qtbot, monkeypatch
 ):
     monkeypatch.setenv("TAKESTOCK_RUNWAY_API_KEY", "test-key")
     screen = make_screen()
@@ -222,12 +218,10 @@ def test_rows_that_cannot_take_the_request_are_disabled_with_the_reason(
     assert _enabled(screen, FAST)  # 64 px is enough for the fast sandbox
     assert screen.request().image == small
     qtbot.waitUntil(lambda: screen.first_frame.preview.pixmap().width() > 0, timeout=5_000)
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     screen.prompt.setPlainText("a red fox trotting through fresh snow at dawn, slow dolly")
     picker.flush()
     qtbot.wait(50)
-    screen.grab().save(str(SHOTS / "generate-refused.png"))
+    screen.grab().save(str(shots / "generate-refused.png"))
 
     screen.first_frame.clear_button.click()
     assert screen.request().image is None
@@ -299,7 +293,7 @@ def test_a_library_version_is_generated_from_as_it_is(services, make_screen, qtb
 
 
 def test_web_only_account_makes_a_manual_job_and_the_watch_folder_brings_its_file(
-    services, make_screen, qtbot, tmp_path
+    shots, services, make_screen, qtbot, tmp_path
 ):
     _accounts(services)
     screen = make_screen()
@@ -329,7 +323,7 @@ def test_web_only_account_makes_a_manual_job_and_the_watch_folder_brings_its_fil
     assert offer.jobs.currentData() == job_id
     assert offer.charged.text() == "as estimated"  # the site's price is known here
     offer.charged.setValue(3)  # the user corrects what the site charged
-    offer.grab().save(str(SHOTS / "generate-offer.png"))
+    offer.grab().save(str(shots / "generate-offer.png"))
     _click(qtbot, offer.attach_button)
     qtbot.waitUntil(lambda: get_job(services.store, job_id).state == "done", timeout=10_000)
     captured = services.store.scalar(
@@ -368,7 +362,9 @@ def test_a_new_video_can_be_imported_as_a_take_of_its_own(services, make_screen,
     assert screen.watch_timer.isActive()  # the web job still waits for its own file
 
 
-def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path, monkeypatch):
+def test_the_screen_with_several_vendors(
+    shots, services, make_screen, qtbot, tmp_path, monkeypatch
+):
     """The screenshot: keys for a few vendors, accounts, an image dropped, a refused row."""
     for vendor in ("KLING", "RUNWAY", "LUMA", "HAILUO"):
         monkeypatch.setenv(f"TAKESTOCK_{vendor}_API_KEY", "test-key")
@@ -402,9 +398,8 @@ def test_the_screen_with_several_vendors(services, make_screen, qtbot, tmp_path,
     picker.show_details(veo_on_runway)
     assert reason in picker.details.text()
     picker.view.scrollTo(picker.proxy.mapFromSource(picker.model.index_of(veo_on_runway)))
-    SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
-    screen.grab().save(str(SHOTS / "generate.png"))
+    screen.grab().save(str(shots / "generate.png"))
 
 
 def _answer_unpriced(qtbot, screen: GenerateScreen, yes: bool) -> None:

@@ -6,11 +6,8 @@ would with Escape), then sends the screen's keys and checks what they did.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -25,39 +22,26 @@ from takestock.core.arena import list_duels
 from takestock.core.jobs import Target
 from takestock.core.takes import import_files, take_ids
 from takestock.core.vendor import GenerationRequest
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.main_window import MainWindow
 from takestock.ui.player import FakeBackend
 from takestock.ui.screens.compare import CompareScreen
 from takestock.ui.screens.library import LibraryScreen
 from takestock.vendors.sandbox_render import render_clip
-from takestock.wiring import open_services
 
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/keyboard-shots")
 TYPING = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
-def services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
+def services(services, tmp_path):
+    s = services
     clips = []
     for i in range(3):
         clip = tmp_path / f"clip{i}.mp4"
         render_clip(clip, prompt=f"a heron {i}", duration_s=1.0, width=160, height=90, seed=i)
         clips.append(clip)
     import_files(s.store, s.library, clips, vendor="kling", model="kling-v2.1", prompt="a heron")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
+    return s
 
 
 def focusable(screen: QWidget) -> list[QWidget]:
@@ -96,7 +80,7 @@ def _name(widget: QWidget) -> str:
 # ----------------------------------------------------------------- library
 
 
-def test_library_keys_work_whatever_was_clicked(services, bridge, qtbot):
+def test_library_keys_work_whatever_was_clicked(shots, services, bridge, qtbot):
     players: list[FakeBackend] = []
 
     def factory() -> FakeBackend:
@@ -165,8 +149,7 @@ def test_library_keys_work_whatever_was_clicked(services, bridge, qtbot):
         assert backend.is_playing(), _name(widget)
         qtbot.keyClick(widget, Qt.Key.Key_Space)
         assert not backend.is_playing(), _name(widget)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    screen.grab().save(str(SHOTS / "library-keys.png"))
+    screen.grab().save(str(shots / "library-keys.png"))
 
 
 # ----------------------------------------------------------------- compare

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, QSettings, QSize, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from takestock.core.jobs import Target, get_job
@@ -32,7 +30,6 @@ from takestock.ui.screens.library import RATING_KEYS, LibraryScreen
 from takestock.vendors.sandbox_render import render_clip
 from takestock.wiring import open_services
 
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/library-shots")
 LANTERN = "a paper lantern drifting over a misty lake at dusk, slow dolly"
 IMPORTS = [
     ("kling", "kling-v2.1", "a fox trotting through fresh snow, low angle"),
@@ -78,20 +75,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def services(home, template, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    shutil.copytree(template, home)
-    s = open_services()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
+def home_contents(template):
+    return template
 
 
 class Players:
@@ -123,9 +108,8 @@ def screen(services, bridge, players, qtbot):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def _shot(widget, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
+def _shot(shots: Path, widget, name: str) -> None:
+    widget.grab().save(str(shots / f"{name}.png"))
 
 
 def _row_of(screen: LibraryScreen, **fields) -> int:
@@ -151,7 +135,7 @@ def _select(screen: LibraryScreen, qtbot, row: int) -> None:
 # ----------------------------------------------------------------- the grid
 
 
-def test_every_take_is_in_the_grid_with_its_poster(screen, services, qtbot, qtmodeltester):
+def test_every_take_is_in_the_grid_with_its_poster(shots, screen, services, qtbot, qtmodeltester):
     model = screen.model
     assert model.rowCount() == 6
     assert list(model.ids()) == take_ids(services.store)  # newest first
@@ -173,7 +157,7 @@ def test_every_take_is_in_the_grid_with_its_poster(screen, services, qtbot, qtmo
     assert thumbnail_path(services.paths.thumbnails, take.sha256).is_file()
     assert model.data(model.index(0)) == f"{take.vendor} · {take.model}"
     assert take.prompt in model.data(model.index(0), Qt.ItemDataRole.ToolTipRole)
-    _shot(screen, "grid")
+    _shot(shots, screen, "grid")
 
 
 def test_rows_are_read_lazily_in_blocks(services, qtmodeltester):
@@ -218,7 +202,7 @@ def test_poster_requests_are_latest_first_and_stale_ones_drop():
 # ----------------------------------------------------------------- filters
 
 
-def test_filters_narrow_the_grid(screen, services, qtbot):
+def test_filters_narrow_the_grid(shots, screen, services, qtbot):
     filters, model = screen.filters, screen.model
     filters.vendor.setCurrentIndex(filters.vendor.findData("veo"))
     assert model.rowCount() == 2
@@ -254,14 +238,14 @@ def test_filters_narrow_the_grid(screen, services, qtbot):
     filters.since.setDate(tomorrow)
     assert model.rowCount() == 0
     assert "No takes match these filters" in screen.view.empty_text
-    _shot(screen, "no-match")
+    _shot(shots, screen, "no-match")
     filters.since.setDate(filters.since.minimumDate())
     filters.until.setDate(QDate.currentDate())  # to the end of today
     assert model.rowCount() == 6
     filters.clear()
 
 
-def test_an_empty_library_says_what_to_do(home, tmp_path, bridge_free_services, qtbot):
+def test_an_empty_library_says_what_to_do(shots, home, tmp_path, bridge_free_services, qtbot):
     services, bridge = bridge_free_services
     widget = LibraryScreen(services, bridge, player_factory=FakeBackend)
     qtbot.addWidget(widget)
@@ -269,13 +253,12 @@ def test_an_empty_library_says_what_to_do(home, tmp_path, bridge_free_services, 
     widget.show()
     assert widget.model.rowCount() == 0
     assert "Generate screen" in widget.view.empty_text  # the key comes from the window
-    _shot(widget, "empty-library")
+    _shot(shots, widget, "empty-library")
     widget.shutdown()
 
 
 @pytest.fixture
-def bridge_free_services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+def bridge_free_services(home, qsettings):
     s = open_services()
     b = EngineBridge(s)
     yield s, b
@@ -286,7 +269,7 @@ def bridge_free_services(home, tmp_path):
 # ----------------------------------------------------------------- rating
 
 
-def test_rating_keys_update_the_database_and_the_badge(screen, services, qtbot):
+def test_rating_keys_update_the_database_and_the_badge(shots, screen, services, qtbot):
     store, root, model, view = services.store, services.library.root, screen.model, screen.view
     _select(screen, qtbot, 0)
     take_id = model.take_id(0)
@@ -330,7 +313,7 @@ def test_rating_keys_update_the_database_and_the_badge(screen, services, qtbot):
     assert screen.ops.wait()
     assert {get_take(store, root, i).verdict for i in screen.selected_ids()} == {"reject"}
     screen.thumbnails.wait(20_000)
-    _shot(screen, "rated")
+    _shot(shots, screen, "rated")
 
 
 def test_the_inspector_buttons_rate_too(screen, services, qtbot):
@@ -417,7 +400,7 @@ def test_notes_are_saved_after_a_pause(screen, services, qtbot):
 # ----------------------------------------------------------------- inspector
 
 
-def test_the_inspector_shows_the_prompt_parameters_and_cost(screen, services, qtbot):
+def test_the_inspector_shows_the_prompt_parameters_and_cost(shots, screen, services, qtbot):
     row = _row_of(screen, vendor="sandbox")
     _select(screen, qtbot, row)
     inspector = screen.inspector
@@ -435,7 +418,7 @@ def test_the_inspector_shows_the_prompt_parameters_and_cost(screen, services, qt
     assert "1.0 s" in inspector.facts.text()
     screen.thumbnails.wait(20_000)
     qtbot.waitUntil(lambda: inspector.player is not None and inspector.player.isVisible())
-    _shot(screen, "inspector")
+    _shot(shots, screen, "inspector")
 
     imported = _row_of(screen, vendor="veo")
     _select(screen, qtbot, imported)

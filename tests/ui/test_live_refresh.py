@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from takestock.core.changes import ChangeDetector, Changes
 from takestock.core.errors import TakestockError
@@ -22,23 +21,18 @@ from takestock.ui.ops import Ops
 from takestock.ui.player import FakeBackend
 from takestock.ui.screens.library import LibraryScreen
 from takestock.vendors.sandbox_render import render_clip
-from takestock.wiring import open_services
-
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/live-refresh-shots")
 
 
 @pytest.fixture
-def services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
+def services(services, tmp_path):
+    s = services
     clips = []
     for i in range(3):
         clip = tmp_path / f"clip{i}.mp4"
         render_clip(clip, prompt=f"a red kite {i}", duration_s=1.0, width=160, height=90, seed=i)
         clips.append(clip)
     import_files(s.store, s.library, clips, vendor="kling", model="kling-v2.1", prompt="a kite")
-    yield s
-    s.close()
+    return s
 
 
 def _takestock(*args: str) -> subprocess.CompletedProcess[str]:
@@ -122,7 +116,7 @@ def test_ops_run_off_the_ui_thread_and_report_failures_in_one_place(services, qt
 # ----------------------------------------------------------------- another process
 
 
-def test_the_library_shows_what_the_command_line_does_while_it_runs(services, qtbot):
+def test_the_library_shows_what_the_command_line_does_while_it_runs(shots, services, qtbot):
     bridge = EngineBridge(services)
     bridge.start()
     screen = LibraryScreen(services, bridge, player_factory=FakeBackend)
@@ -150,8 +144,7 @@ def test_the_library_shows_what_the_command_line_does_while_it_runs(services, qt
         qtbot.waitUntil(lambda: screen.model.rowCount() == 4, timeout=5000)
         assert screen.model.take(0).vendor == "sandbox"  # newest first
         assert screen.current_take().id == take_id  # the user's place is kept
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        screen.grab().save(str(SHOTS / "library-after-cli.png"))
+        screen.grab().save(str(shots / "library-after-cli.png"))
     finally:
         screen.close()
         screen.shutdown()
@@ -180,7 +173,7 @@ def test_a_rating_in_compare_shows_in_the_library(services, qtbot):
 
 
 @pytest.mark.slow
-def test_the_queue_and_compare_show_jobs_and_groups_the_command_line_made(services, qtbot):
+def test_the_queue_and_compare_show_jobs_and_groups_the_command_line_made(shots, services, qtbot):
     window = MainWindow(services)
     qtbot.addWidget(window)
     window.show()
@@ -201,7 +194,6 @@ def test_the_queue_and_compare_show_jobs_and_groups_the_command_line_made(servic
         )
         # A new comparison group is offered in Compare.
         qtbot.waitUntil(lambda: compare.groups.rowCount() == 1, timeout=5000)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        window.grab().save(str(SHOTS / "queue-after-cli.png"))
+        window.grab().save(str(shots / "queue-after-cli.png"))
     finally:
         window.shutdown()

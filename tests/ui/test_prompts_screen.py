@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, Qt
 
 from takestock.core.prompts import (
     create_prompt,
@@ -16,20 +14,8 @@ from takestock.core.prompts import (
     save_negative_preset,
     versions,
 )
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.screens.generate import GenerateScreen
 from takestock.ui.screens.prompts import PromptsScreen
-from takestock.wiring import open_services
-
-SHOTS = Path("/tmp/gen-shots")
-
-
-@pytest.fixture
-def services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -51,14 +37,6 @@ def library(services):
     city = create_prompt(store, "neon city street at night in the rain", tags=["urban"])
     save_negative_preset(store, "Clean", "blurry, watermark, text, extra fingers")
     return {"fox": fox.id, "city": city.id}
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
 
 
 @pytest.fixture
@@ -110,7 +88,7 @@ def test_the_list_searches_as_you_type_and_filters_by_tag(screen, qtbot, qtmodel
     assert "Nothing matches" in screen.empty.text()
 
 
-def test_versions_compare_and_every_save_is_a_new_version(screen, services, library, qtbot):
+def test_versions_compare_and_every_save_is_a_new_version(shots, screen, services, library, qtbot):
     _open(screen, library["fox"])
     assert screen.title.text() == "Fox in snow"
     assert screen.tags.text() == "animals, winter"
@@ -147,9 +125,8 @@ def test_versions_compare_and_every_save_is_a_new_version(screen, services, libr
     html = screen.diff.toHtml()
     assert "line-through" in html  # "the" and "dawn" went
     assert "dusk" in html
-    SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
-    screen.grab().save(str(SHOTS / "prompts.png"))
+    screen.grab().save(str(shots / "prompts.png"))
 
 
 def test_a_new_prompt_a_duplicate_and_archiving(screen, services, library, qtbot):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 
 from takestock.core import credits
@@ -18,10 +17,8 @@ from takestock.core.vendor import GenerationRequest
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.queue_models import QueueModel
 from takestock.ui.screens.queue import QueueScreen
-from takestock.wiring import open_services
 from tests.fakeserver.media import tiny_mp4
 
-SHOTS = Path("/tmp/gen-shots")
 QUICK = GenerationRequest(prompt="a heron at dusk", duration_s=2, resolution="360p")
 PLAY = Target("sandbox", "sandbox-v1", "play")
 SITE = Target("sandbox", "sandbox-v1", "site")
@@ -34,15 +31,19 @@ def latency() -> float:
 
 
 @pytest.fixture
-def services(home, tmp_path, monkeypatch, latency):
+def home(home, monkeypatch, latency):
     monkeypatch.setenv("TAKESTOCK_SANDBOX_LATENCY", str(latency))
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
+    return home
+
+
+@pytest.fixture
+def services(services):
+    """The shared services with two sandbox accounts and today's free points."""
+    s = services
     add_account(s.store, s.plan_books, vendor="sandbox", name="play", kind="api", plan="free")
     add_account(s.store, s.plan_books, vendor="sandbox", name="site", kind="web")
     materialise(s.store, time.time())
-    yield s
-    s.close()
+    return s
 
 
 def _craft(services, state: str, prompt: str, ago: float = 0.0, **fields: object) -> int:
@@ -226,7 +227,7 @@ def _free(services) -> float:
 
 
 def test_resolving_a_job_in_doubt_that_made_nothing_gives_the_credits_back(
-    screen, services, crafted, qtbot
+    shots, screen, services, crafted, qtbot
 ):
     held = _free(services)
     _select(screen, crafted["unknown"])
@@ -235,7 +236,7 @@ def test_resolving_a_job_in_doubt_that_made_nothing_gives_the_credits_back(
     assert dialog is not None
     qtbot.waitExposed(dialog)
     assert "a kite" not in dialog.windowTitle()
-    dialog.grab().save(str(SHOTS / "queue-resolve.png"))
+    dialog.grab().save(str(shots / "queue-resolve.png"))
     _click(qtbot, dialog.none_button)
     qtbot.waitUntil(
         lambda: get_job(services.store, crafted["unknown"]).state == "failed", timeout=5_000
@@ -263,7 +264,7 @@ def test_resolving_a_job_in_doubt_with_the_downloaded_file_makes_its_take(
 
 
 @pytest.mark.parametrize("latency", [5.0])
-def test_the_queue_with_a_job_under_way(screen, services, bridge, crafted, qtbot, tmp_path):
+def test_the_queue_with_a_job_under_way(shots, screen, services, bridge, crafted, qtbot, tmp_path):
     """The screenshot: running (with progress), waiting, done, failed, in doubt, charged."""
     waiting = _generate(bridge, SITE, "a red fox in snow")
     made = _generate(bridge, SITE, "a paper boat")
@@ -277,6 +278,5 @@ def test_the_queue_with_a_job_under_way(screen, services, bridge, crafted, qtbot
     assert screen.model.index(_row(screen, running), QueueModel.PROGRESS).data().endswith("%")
     assert waiting != made
     _select(screen, made)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.wait(50)
-    screen.grab().save(str(SHOTS / "queue.png"))
+    screen.grab().save(str(shots / "queue.png"))

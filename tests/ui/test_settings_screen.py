@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QMessageBox, QSpinBox
 
 from takestock.core.credits import add_account, get_account
 from takestock.core.secrets import mask
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.preferences import PREFERENCES, Preferences, UnknownPreference
 from takestock.ui.screens.settings import BaseUrlModel, KeysModel, SettingsScreen
-from takestock.wiring import open_services
 
-SHOTS = Path("/tmp/credits-shots")
 RUNWAY_KEY = "key_runway_0f1e2d3c4b5a69788796a5b4"
 FAL_KEY = "fal_9a8b7c6d5e4f3a2b1c0d_env"
 
 
 @pytest.fixture
-def services(home, tmp_path, monkeypatch):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+def home(home, monkeypatch):
+    """The shared data folder, with a fal key in the environment."""
     monkeypatch.setenv("TAKESTOCK_FAL_API_KEY", FAL_KEY)
-    s = open_services()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
+    return home
 
 
 def _dispose(widget) -> None:
@@ -237,7 +222,7 @@ def test_preferences_are_typed_and_unknown_keys_are_errors(home, tmp_path, qtbot
 
 
 def test_models_pass_the_model_tester_and_the_tabs_are_rendered(
-    screen, qtbot, qtmodeltester, secret_service
+    shots, screen, qtbot, qtmodeltester, secret_service
 ):
     store = screen._services.store
     add_account(store, {}, vendor="sandbox", name="main", kind="api")
@@ -253,18 +238,16 @@ def test_models_pass_the_model_tester_and_the_tabs_are_rendered(
     qtmodeltester.check(screen.urls)
     assert screen.urls.rowCount() == 2  # the API accounts
     qtmodeltester.check(BaseUrlModel(screen._services))
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     screen.select_key("kling", "api_key")
     for index, name in enumerate(("settings-keys", "settings-urls", "settings-general")):
         screen.tabs.setCurrentIndex(index)
         if index == 1:
             screen.select_url_account(get_account(store, "studio", "kling").id)
         qtbot.wait(50)
-        assert screen.grab().save(str(SHOTS / f"{name}.png"))
+        assert screen.grab().save(str(shots / f"{name}.png"))
     secret_service.lock()
     screen.tabs.setCurrentIndex(0)
     qtbot.mouseClick(screen.reload_keys_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: screen.keys_problem.isVisible(), timeout=15_000)
-    assert screen.grab().save(str(SHOTS / "settings-keys-locked.png"))
+    assert screen.grab().save(str(shots / "settings-keys-locked.png"))
     secret_service.unlock()

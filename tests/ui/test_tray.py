@@ -11,28 +11,10 @@ from takestock.core import credits
 from takestock.core.credits import add_account
 from takestock.core.jobs import JobEvent, Target
 from takestock.core.vendor import GenerationRequest
-from takestock.ui.bridge import EngineBridge
 from takestock.ui.preferences import Preferences
 from takestock.ui.tray import TrayNotifier
-from takestock.wiring import open_services
 
 SANDBOX = Target("sandbox", "sandbox-v1")
-
-
-@pytest.fixture
-def services(home, tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    s = open_services()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def bridge(services):
-    b = EngineBridge(services)
-    b.start()
-    yield b
-    b.shutdown()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,6 @@ from takestock.ui.queue_models import QueueModel
 from takestock.ui.shortcuts import key_text
 from takestock.vendors.sandbox_render import render_clip
 from takestock.wiring import open_services
-
-SHOTS = Path(os.environ.get("TAKESTOCK_SCREENSHOTS") or "/tmp/window-details-shots")
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +37,11 @@ def window(home, qtbot, tmp_path):
     services.close()
 
 
-def _shot(win, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    win.grab().save(str(SHOTS / f"{name}.png"))
+def _shot(shots: Path, win, name: str) -> None:
+    win.grab().save(str(shots / f"{name}.png"))
 
 
-def test_empty_screens_name_the_key_the_window_really_binds(window):
+def test_empty_screens_name_the_key_the_window_really_binds(shots, window):
     generate_key = key_text(window.go_actions["generate"])
     assert generate_key == "Ctrl+2"  # Generate is the second screen
     library, compare, queue = (window.screens[k] for k in ("library", "compare", "queue"))
@@ -60,10 +56,10 @@ def test_empty_screens_name_the_key_the_window_really_binds(window):
     shown += [arena._board_empty.text(), arena._batches_empty.text()]
     assert not any("Ctrl+1)" in text for text in shown)
     window.show_screen("library")
-    _shot(window, "library-empty")
+    _shot(shots, window, "library-empty")
 
 
-def test_file_menu_imports_exports_and_quits_from_the_keyboard(window, qtbot, tmp_path):
+def test_file_menu_imports_exports_and_quits_from_the_keyboard(shots, window, qtbot, tmp_path):
     clip = tmp_path / "made-elsewhere.mp4"
     render_clip(clip, prompt="a fox in snow", duration_s=1.0, width=160, height=90, seed=3)
     window.file_menu.pick_files = lambda: [clip]
@@ -83,14 +79,14 @@ def test_file_menu_imports_exports_and_quits_from_the_keyboard(window, qtbot, tm
     assert window.ops.wait()
     assert [p.suffix for p in out.iterdir() if p.suffix == ".mp4"] == [".mp4"]
     assert "Exported 1 take" in window.statusBar().currentMessage()
-    _shot(window, "library-imported")
+    _shot(shots, window, "library-imported")
 
     qtbot.keyClick(library.view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible()
 
 
 def test_open_in_player_says_so_when_no_player_opens(window, qtbot, tmp_path, monkeypatch):
-    from takestock.ui.screens import library as library_module
+    from PySide6.QtGui import QDesktopServices
 
     clip = tmp_path / "clip.mp4"
     render_clip(clip, prompt="rain", duration_s=1.0, width=160, height=90, seed=1)
@@ -101,13 +97,13 @@ def test_open_in_player_says_so_when_no_player_opens(window, qtbot, tmp_path, mo
     window.show_screen("library")
     qtbot.waitUntil(lambda: library.model.rowCount() == 1, timeout=5000)
     library.view.selectRow(0)
-    monkeypatch.setattr(library_module.QDesktopServices, "openUrl", lambda url: False)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
     qtbot.mouseClick(library.inspector.open_button, Qt.MouseButton.LeftButton)
     assert "No video player" in library.keys_help.text()
     assert str(library.current_take().path) in library.keys_help.text()
 
 
-def test_queue_rows_show_the_prompt_a_poster_and_the_settled_cost(window, qtbot):
+def test_queue_rows_show_the_prompt_a_poster_and_the_settled_cost(shots, window, qtbot):
     queue = window.screens["queue"]
     window.show_screen("queue")
     request = GenerationRequest("a lighthouse keeper feeds gulls", duration_s=1, resolution="360p")
@@ -124,7 +120,7 @@ def test_queue_rows_show_the_prompt_a_poster_and_the_settled_cost(window, qtbot)
     cost = model.data(model.index(0, QueueModel.COST))
     assert cost
     assert "≈" not in cost  # settled
-    _shot(window, "queue-with-prompts")
+    _shot(shots, window, "queue-with-prompts")
 
 
 def _clipped_numbers(root) -> list[str]:
@@ -159,7 +155,7 @@ def _clipped_numbers(root) -> list[str]:
     return found
 
 
-def test_no_number_is_clipped_at_1280_by_800(window, qtbot, tmp_path):
+def test_no_number_is_clipped_at_1280_by_800(shots, window, qtbot, tmp_path):
     window.resize(1280, 800)
     clip = tmp_path / "clip.mp4"
     render_clip(clip, prompt="numbers", duration_s=2.0, width=320, height=180, seed=4)
@@ -181,4 +177,4 @@ def test_no_number_is_clipped_at_1280_by_800(window, qtbot, tmp_path):
     qtbot.waitUntil(library.inspector.player.isVisible, timeout=5000)
     qtbot.wait(200)
     assert _clipped_numbers(library) == []
-    _shot(window, "library-1280x800")
+    _shot(shots, window, "library-1280x800")

@@ -18,11 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from takestock.core.errors import InvalidInput, TakestockError
+from takestock.core.errors import CatalogError, InvalidInput
 
 __all__ = [
     "Catalog",
-    "CatalogError",
     "ImageLimits",
     "ModelSpec",
     "PriceRule",
@@ -34,11 +33,6 @@ __all__ = [
 
 OVERRIDES_FILE = "catalog-overrides.json"
 MODEL_STATUSES = ("active", "deprecated", "retired")
-
-
-class CatalogError(TakestockError):
-    title = "Catalog problem"
-    kind = "catalog"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from takestock.core.catalog import PriceRule
-from takestock.core.errors import InvalidInput, TakestockError
+from takestock.core.errors import InvalidInput
 from takestock.core.grants import GrantRule, materialise, rule_from_row, zone
 from takestock.core.pricing import price_rule
 from takestock.core.store import Store
@@ -58,11 +58,6 @@ __all__ = [
 #: Free before paid when the vendor does not say: the order of kinds at equal expiry.
 _KIND_RANK = {"daily_free": 0, "promo": 1, "bonus": 2, "one_time": 3, "monthly": 4, "top_up": 5}
 _EPSILON = 1e-9
-
-
-class CreditsError(TakestockError):
-    title = "Credits"
-    kind = "credits"
 
 
 # ----------------------------------------------------------------- plan data

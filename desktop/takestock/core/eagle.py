@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from takestock.core.errors import TakestockError
+from takestock.core.errors import EagleError, EagleNotRunning
 from takestock.core.export import ExportResult
 from takestock.core.logs import redact
 
@@ -48,11 +48,11 @@ __all__ = [
     "ADD_BATCH",
     "DEFAULT_URL",
     "EagleClient",
+    # Defined in core.errors; still exported here for the CLI's export command.
     "EagleError",
     "EagleFolder",
     "EagleInfo",
     "EagleItem",
-    "EagleNotRunning",
     "EaglePush",
     "items_from_export",
     "push",
@@ -61,20 +61,6 @@ __all__ = [
 DEFAULT_URL = "http://localhost:41595"
 #: Items per ``addFromPaths`` request: a large selection goes in several.
 ADD_BATCH = 100
-
-
-class EagleError(TakestockError):
-    """Eagle answered with an error, or with something that is not Eagle's API."""
-
-    title = "Eagle refused"
-    kind = "eagle"
-
-
-class EagleNotRunning(EagleError):
-    """Nothing answers at Eagle's address: the app is closed (or on another port)."""
-
-    title = "Eagle is not running"
-    kind = "eagle_not_running"
 
 
 @dataclass(frozen=True, slots=True)

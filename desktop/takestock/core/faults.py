@@ -27,10 +27,11 @@ from contextlib import contextmanager
 
 import httpx
 
-from takestock.core.errors import TakestockError
+from takestock.core.errors import EngineFault, NotSent, TakestockError
 from takestock.core.http import ConnectFailed
 
 __all__ = [
+    # Defined in core.errors; still exported here for the engine, which imports them here.
     "EngineFault",
     "NotSent",
     "count_request",
@@ -54,20 +55,6 @@ _NEVER_LEFT: tuple[type[BaseException], ...] = (
 _SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "takestock_requests_sent", default=None
 )
-
-
-class EngineFault(TakestockError):
-    """Something unexpected happened while driving one job; the job ended there."""
-
-    title = "Job stopped by an unexpected error"
-    kind = "engine_fault"
-
-
-class NotSent(TakestockError):
-    """The create could not be sent at all; nothing reached the vendor."""
-
-    title = "Not sent"
-    kind = "not_sent"
 
 
 async def count_request(request: httpx.Request) -> None:

@@ -25,6 +25,8 @@ import httpx
 
 from takestock import __version__
 from takestock.core.errors import (
+    AmbiguousCreate,
+    ConnectFailed,
     DownloadError,
     ProtocolError,
     ResultExpired,
@@ -33,6 +35,8 @@ from takestock.core.errors import (
 from takestock.core.http11 import Http11Transport
 
 __all__ = [
+    # Defined in core.errors; still exported here for the engine and adapters that
+    # import them from this module.
     "AmbiguousCreate",
     "ConnectFailed",
     "RetryPolicy",
@@ -46,20 +50,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class AmbiguousCreate(TransientError):
-    """A create left without an answer: the vendor may or may not have made the task."""
-
-    title = "No answer to the create"
-    kind = "ambiguous_create"
-
-
-class ConnectFailed(TransientError):
-    """The vendor could not be reached at all: nothing was sent."""
-
-    title = "Vendor unreachable"
-    kind = "unreachable"
 
 
 @dataclass(frozen=True, slots=True)

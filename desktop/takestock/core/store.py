@@ -19,13 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from takestock.core.errors import StoreError
+from takestock.core.errors import DiskFull, FolderNotWritable, StorageFault, StoreError
 from takestock.core.migrations import MIGRATIONS
 
 __all__ = [
     "SCHEMA_VERSION",
-    "DiskFull",
-    "FolderNotWritable",
+    # Defined in core.errors; still exported here for the engine and the CLI.
     "StorageFault",
     "Store",
     "open_store",
@@ -37,24 +36,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # SQLite's primary result codes (the low byte of ``sqlite_errorcode``).
 _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR = 3, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
-
-
-class StorageFault(StoreError):
-    """The computer refused a write (full disk, read-only folder, no permission): the
-    library itself is intact, and the same command works once the cause is fixed."""
-
-    title = "Cannot write to the data folder"
-    kind = "storage"
-
-
-class DiskFull(StorageFault):
-    title = "Disk full"
-    kind = "disk_full"
-
-
-class FolderNotWritable(StorageFault):
-    title = "Data folder is read-only"
-    kind = "read_only"
 
 
 def _folder_state(folder: Path) -> str | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QAbstractTableModel,
     QCoreApplication,
     QLocale,
     QModelIndex,
@@ -38,6 +37,8 @@ from takestock.core.arena import (
     standings,
 )
 from takestock.core.store import Store
+from takestock.ui.models.table import ListTableModel
+from takestock.ui.preferences import QT_TRANSLATE_NOOP
 
 __all__ = [
     "BatchesModel",
@@ -54,8 +55,6 @@ __all__ = [
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: How many rows' facts a lazy model keeps.
 CACHE_ROWS = 512
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
@@ -231,7 +230,7 @@ class GroupsModel(QAbstractListModel):
 # ------------------------------------------------------------------ leaderboard
 
 
-class LeaderboardModel(QAbstractTableModel):
+class LeaderboardModel(ListTableModel):
     """Vendor-models ranked from blind duels, beside their usable rate and cost.
 
     Rows with no duels come last, unranked. ``Qt.ItemDataRole.UserRole`` gives the
@@ -239,15 +238,15 @@ class LeaderboardModel(QAbstractTableModel):
     """
 
     COLUMNS = (
-        "Rank",
-        "Vendor / model",
-        "Rating",
-        "Duels",
-        "Won–lost–tied",
-        "Usable",
-        "Failed",
-        "Cost per usable second",
-        "Takes",
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Rank"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Vendor / model"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Rating"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Duels"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Won–lost–tied"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Usable"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Failed"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Cost per usable second"),
+        QT_TRANSLATE_NOOP("LeaderboardModel", "Takes"),
     )
     _NUMERIC = frozenset({0, 2, 3, 5, 6, 7, 8})
 
@@ -279,24 +278,12 @@ class LeaderboardModel(QAbstractTableModel):
         """Duels counted on the board (each duel is counted by both its models)."""
         return sum(r.rating.duels for r in self._rows if r.rating) // 2
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("LeaderboardModel", self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in self._NUMERIC else _LEFT
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return self._header_tip(section)
-        return None
+        return super().headerData(section, orientation, role)
 
     def _header_tip(self, section: int) -> str | None:
         if section == 2:
@@ -325,7 +312,7 @@ class LeaderboardModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return row.key
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in self._NUMERIC else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and row.rating is None:
@@ -415,7 +402,7 @@ class LeaderboardModel(QAbstractTableModel):
 # ---------------------------------------------------------------------- batches
 
 
-class BatchesModel(QAbstractTableModel):
+class BatchesModel(ListTableModel):
     """Every comparison group with what it planned to cost, spent and got refunded.
 
     Rows hold request ids; each row's :class:`BatchSummary` is read from the core when a
@@ -423,15 +410,15 @@ class BatchesModel(QAbstractTableModel):
     """
 
     COLUMNS = (
-        "Group",
-        "When",
-        "Prompt",
-        "Targets",
-        "Jobs",
-        "Takes",
-        "Planned",
-        "Spent",
-        "Refunded",
+        QT_TRANSLATE_NOOP("BatchesModel", "Group"),
+        QT_TRANSLATE_NOOP("BatchesModel", "When"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Prompt"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Targets"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Jobs"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Takes"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Planned"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Spent"),
+        QT_TRANSLATE_NOOP("BatchesModel", "Refunded"),
     )
     _NUMERIC = frozenset({0, 4, 5, 6, 7, 8})
 
@@ -440,65 +427,56 @@ class BatchesModel(QAbstractTableModel):
         self._store = store
         self._clock = clock
         self._now = clock()
-        self._rows = _LazyRows(lambda rid: batch_summary(self._store, rid))
+        self._cache = _LazyRows(lambda rid: batch_summary(self._store, rid))
         self.refresh()
 
     def refresh(self) -> None:
         ids = batch_ids(self._store)
         self.beginResetModel()
         self._now = self._clock()
-        self._rows.ids = ids
-        self._rows.clear()
+        self._cache.ids = ids
+        self._cache.clear()
         self.endResetModel()
 
     def invalidate(self, request_id: int) -> None:
         """Forget one group's figures (a job of it changed); the view re-reads them."""
-        self._rows.forget(request_id)
-        if request_id in self._rows.ids:
-            row = self._rows.ids.index(request_id)
+        self._cache.forget(request_id)
+        if request_id in self._cache.ids:
+            row = self._cache.ids.index(request_id)
             last = self.columnCount() - 1
             self.dataChanged.emit(self.index(row, 0), self.index(row, last))
         else:
             self.refresh()
 
     def request_id(self, row: int) -> int:
-        return self._rows.ids[row]
+        return self._cache.ids[row]
 
     def summary(self, row: int) -> BatchSummary:
-        found: BatchSummary = self._rows.get(row)
+        found: BatchSummary = self._cache.get(row)
         return found
 
     def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows.ids)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
+        return 0 if parent.isValid() else len(self._cache.ids)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("BatchesModel", self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in self._NUMERIC else _LEFT
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return {
                 6: _tr("The sum of the estimates when the group was queued."),
                 7: _tr("Charged, from the credits ledger where the account tracks credits."),
                 8: _tr("Holds given back because the vendor made nothing and charged nothing."),
             }.get(section)
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows.ids):
+        if not index.isValid() or index.row() >= len(self._cache.ids):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.UserRole:
-            return self._rows.ids[index.row()]
+            return self._cache.ids[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in self._NUMERIC else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(self.summary(index.row()), column)
         if role == Qt.ItemDataRole.ToolTipRole:

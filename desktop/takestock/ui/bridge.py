@@ -77,7 +77,7 @@ class EngineBridge(QObject):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _guarded(self, coro: Coroutine[Any, Any, None]) -> None:
+    async def _guarded(self, coro: Coroutine[Any, Any, object]) -> None:
         try:
             await coro
         except TakestockError as exc:

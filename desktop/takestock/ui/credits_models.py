@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QDateTime,
     QLocale,
@@ -28,6 +27,7 @@ from takestock.core.credits import Account, BucketBalance, PlanBook, balances, l
 from takestock.core.grants import materialise
 from takestock.core.spending import Observation, last_observations
 from takestock.core.store import Store
+from takestock.ui.models.table import ListTableModel
 from takestock.ui.preferences import QT_TRANSLATE_NOOP
 
 __all__ = [
@@ -41,8 +41,6 @@ __all__ = [
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: Credits that lapse within this many hours are drawn as urgent.
 URGENT_HOURS = 24
 
@@ -113,7 +111,7 @@ class AccountRow:
     observation: Observation | None
 
 
-class AccountsModel(QAbstractTableModel):
+class AccountsModel(ListTableModel):
     """Every account with its balance, today's free points and next expiry.
 
     ``Qt.ItemDataRole.UserRole`` on any cell gives the account's id.
@@ -180,23 +178,6 @@ class AccountsModel(QAbstractTableModel):
     def row_of(self, account_id: int) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.account.id == account_id), None)
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("AccountsModel", self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in self._NUMERIC else _LEFT
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
@@ -207,7 +188,7 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return r.account.id
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in self._NUMERIC else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(r, column)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -296,7 +277,7 @@ class AccountsModel(QAbstractTableModel):
         return None
 
 
-class BucketsModel(QAbstractTableModel):
+class BucketsModel(ListTableModel):
     """One account's live credit buckets, soonest expiry first."""
 
     COLUMNS = (
@@ -314,7 +295,7 @@ class BucketsModel(QAbstractTableModel):
         self._store = store
         self._clock = clock
         self._account: Account | None = None
-        self._buckets: list[BucketBalance] = []
+        self._rows: list[BucketBalance] = []
         self._now = clock()
 
     @property
@@ -333,36 +314,19 @@ class BucketsModel(QAbstractTableModel):
             buckets = balances(self._store, now, account_ids=[account_id]).get(account_id, [])
         self.beginResetModel()
         self._now = now
-        self._buckets = sorted(
+        self._rows = sorted(
             buckets,
             key=lambda b: (b.expires_at is None, b.expires_at or 0.0, b.granted_at),
         )
         self.endResetModel()
 
     def buckets(self) -> list[BucketBalance]:
-        return list(self._buckets)
-
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._buckets)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("BucketsModel", self.COLUMNS[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in self._NUMERIC else _LEFT
-        return None
+        return list(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._buckets):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
-        b = self._buckets[index.row()]
+        b = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (
@@ -376,7 +340,7 @@ class BucketsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return b.id
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in self._NUMERIC else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole:
             urgent = (
                 b.expires_at is not None

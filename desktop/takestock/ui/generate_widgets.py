@@ -276,9 +276,6 @@ class FileOfferDialog(QDialog):
     def current_file(self) -> Path | None:
         return self._files[0] if self._files else None
 
-    def pending_files(self) -> list[Path]:
-        return list(self._files)
-
     def offer(self, path: Path) -> None:
         """Queue ``path``; the dialog shows it (now, or after the ones before it)."""
         if path in self._files:

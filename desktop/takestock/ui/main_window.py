@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         extra = {"ops": self.ops} if key in OPS_SCREENS else {}
         screen = _screen_class(path)(self._services, self.bridge, **extra)
         page = self._stack.widget(index)
+        assert page is not None  # every screen has its page from the start
         showing = self._stack.currentIndex() == index
         self._stack.insertWidget(index, screen)
         self._stack.removeWidget(page)
@@ -357,7 +358,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
 
     def _restore_screen(self) -> None:
-        screen = QSettings().value("main/screen", "generate")
+        screen = str(QSettings().value("main/screen", "generate"))
         self.show_screen(screen if screen in self.screens else "generate")
 
     def closeEvent(self, event: Any) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -25,6 +24,8 @@ from takestock.core.credits import list_accounts
 from takestock.core.jobs import ACTIVE_STATES, Job, JobEvent, get_jobs, job_ids
 from takestock.core.queue import QueueView, elapsed_s, request_prompts, view_states
 from takestock.core.store import Store
+from takestock.ui.models.table import ListTableModel
+from takestock.ui.preferences import QT_TRANSLATE_NOOP
 
 __all__ = ["PROGRESS_ROLE", "QueueModel", "cost_text", "elapsed_text", "state_text"]
 
@@ -103,7 +104,7 @@ def state_text(job: Job) -> str:
     return words
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(ListTableModel):
     """The jobs of one :data:`~takestock.core.queue.QueueView`, newest first.
 
     ``UserRole`` on any cell gives the job id; :data:`PROGRESS_ROLE` the progress of an
@@ -112,17 +113,17 @@ class QueueModel(QAbstractTableModel):
     """
 
     COLUMNS = (
-        "Job",
-        "Vendor · model",
-        "Account",
-        "State",
-        "Progress",
-        "Elapsed",
-        "Task id",
-        "Cost",
-        "Take",
-        "Note",
-        "Prompt",
+        QT_TRANSLATE_NOOP("QueueModel", "Job"),
+        QT_TRANSLATE_NOOP("QueueModel", "Vendor · model"),
+        QT_TRANSLATE_NOOP("QueueModel", "Account"),
+        QT_TRANSLATE_NOOP("QueueModel", "State"),
+        QT_TRANSLATE_NOOP("QueueModel", "Progress"),
+        QT_TRANSLATE_NOOP("QueueModel", "Elapsed"),
+        QT_TRANSLATE_NOOP("QueueModel", "Task id"),
+        QT_TRANSLATE_NOOP("QueueModel", "Cost"),
+        QT_TRANSLATE_NOOP("QueueModel", "Take"),
+        QT_TRANSLATE_NOOP("QueueModel", "Note"),
+        QT_TRANSLATE_NOOP("QueueModel", "Prompt"),
     )
     #: Last in the model (columns keep their numbers); the view shows it second.
     PROMPT = 10
@@ -231,16 +232,6 @@ class QueueModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return QCoreApplication.translate("QueueModel", self.COLUMNS[section])
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._ids):

@@ -11,6 +11,7 @@ silent: register each key once, here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -87,7 +88,7 @@ def player_shortcuts(
 
     stepping = (_K.Key_J, _K.Key_Comma, _K.Key_Period, _K.Key_Left, _K.Key_Right)
     return [
-        screen_shortcut(screen, key, lambda key=key: press(key), repeat=key in stepping)
+        screen_shortcut(screen, key, functools.partial(press, key), repeat=key in stepping)
         for key in keys
     ]
 

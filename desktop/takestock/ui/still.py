@@ -166,6 +166,8 @@ class ExactStill(QObject):
     def release(self) -> None:
         if not self._released:
             self._released = True
-            QGuiApplication.instance().focusWindowChanged.disconnect(self._on_focus_window)
+            app = QGuiApplication.instance()
+            if isinstance(app, QGuiApplication):  # None once the app is gone at exit
+                app.focusWindowChanged.disconnect(self._on_focus_window)
         self._timer.stop()
         self.loader.close()

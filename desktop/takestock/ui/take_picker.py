@@ -119,7 +119,8 @@ class TakePicker(QDialog):
         raise KeyError(take_id)
 
     def _choose_current(self) -> None:
-        item = self.grid.currentItem()
+        # The stubs say never None; Qt returns None when the grid is empty.
+        item: QListWidgetItem | None = self.grid.currentItem()
         if item is None:
             self.reject()
         else:

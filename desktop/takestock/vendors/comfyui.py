@@ -108,13 +108,14 @@ import httpx
 
 from takestock.core.catalog import ModelSpec, VendorSpec
 from takestock.core.errors import (
+    ConnectFailed,
     GenerationFailed,
     InvalidInput,
     ProtocolError,
     TransientError,
     VendorError,
 )
-from takestock.core.http import ConnectFailed, RetryPolicy, json_body, parse_retry_after, send
+from takestock.core.http import RetryPolicy, json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
 from takestock.core.validation import validate_common
 from takestock.core.vendor import (

@@ -88,7 +88,6 @@ class ArenaScreen(QWidget):
         super().__init__()
         self._services = services
         self._bridge = bridge
-        self._stale = False
         self._build()
         self._connect_signals()
         self._update_board_state()
@@ -189,7 +188,6 @@ class ArenaScreen(QWidget):
 
     def refresh(self) -> None:
         """Read the leaderboard, the tags and the batches again."""
-        self._stale = False
         self._fill_tags()
         self.leaderboard.refresh()
         self.batches.refresh()
@@ -253,8 +251,7 @@ class ArenaScreen(QWidget):
 
     def _on_job_changed(self, event: JobEvent) -> None:
         if not self.isVisible():
-            self._stale = True
-            return
+            return  # showEvent reads everything again
         if event.take_id is not None or event.state in ("done", "failed", "cancelled"):
             self._refresh_timer.start()
             return
@@ -290,10 +287,8 @@ class ArenaScreen(QWidget):
         """Duels, ratings or jobs changed (here or in another process)."""
         if not (changes.takes or changes.jobs or changes.prompts):
             return
-        if self.isVisible():
+        if self.isVisible():  # else showEvent reads everything again
             self._refresh_timer.start()
-        else:
-            self._stale = True
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDialog,
     QFileDialog,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTabBar,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -40,23 +38,13 @@ from takestock.ui.queue_models import PROGRESS_ROLE, QueueModel
 from takestock.ui.queue_posters import ICON, QueuePosters
 from takestock.ui.shortcuts import screen_hint, screen_shortcut
 from takestock.ui.take_menu import COMPARE_KEY
+from takestock.ui.widgets.tables import table_view
 from takestock.wiring import Services
 
-__all__ = ["ProgressDelegate", "QueueScreen", "ResolveDialog", "table_view"]
+__all__ = ["ProgressDelegate", "QueueScreen", "ResolveDialog"]
 
 Index = QModelIndex | QPersistentModelIndex
 VIDEO_FILTER = "Videos (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES)) + ")"
-
-
-def table_view(model: object) -> QTableView:
-    view = QTableView()
-    view.setModel(model)  # type: ignore[arg-type]
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    return view
 
 
 def pick_video(parent: QWidget, title: str) -> Path | None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -48,10 +47,12 @@ from takestock.core.credits import Account, list_accounts, set_base_url
 from takestock.core.errors import SecretsUnavailable, TakestockError
 from takestock.core.secrets import DEFAULT_ACCOUNT, CredentialStore, env_var, mask
 from takestock.ui.bridge import EngineBridge
+from takestock.ui.models.table import ListTableModel
 from takestock.ui.ops import Changes
 from takestock.ui.preferences import PREFERENCES, QT_TRANSLATE_NOOP, Preference, Preferences
-from takestock.ui.screens.credits import FormDialog, deliver
-from takestock.ui.screens.queue import table_view
+from takestock.ui.widgets.forms import FormDialog
+from takestock.ui.widgets.futures import deliver
+from takestock.ui.widgets.tables import table_view
 from takestock.wiring import Services
 
 __all__ = [
@@ -127,7 +128,7 @@ def read_key_rows(
     return rows, problem
 
 
-class KeysModel(QAbstractTableModel):
+class KeysModel(ListTableModel):
     """Every vendor's key fields and where each is set; ``UserRole`` gives the KeyRow."""
 
     COLUMNS = (
@@ -159,19 +160,6 @@ class KeysModel(QAbstractTableModel):
             ),
             None,
         )
-
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return _tr("KeysModel", self.COLUMNS[section])
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
@@ -242,7 +230,7 @@ class SecretDialog(FormDialog):
 # ------------------------------------------------------------------ base URLs
 
 
-class BaseUrlModel(QAbstractTableModel):
+class BaseUrlModel(ListTableModel):
     """Open API accounts and the address Takestock calls for each (web accounts call
     nothing); ``UserRole`` gives the account id."""
 
@@ -258,12 +246,12 @@ class BaseUrlModel(QAbstractTableModel):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self._services = services
-        self._accounts: list[Account] = []
+        self._rows: list[Account] = []
         self.refresh()
 
     def refresh(self) -> None:
         self.beginResetModel()
-        self._accounts = [
+        self._rows = [
             a
             for a in list_accounts(self._services.store)
             if a.closed_at is None and a.kind == "api"
@@ -271,10 +259,10 @@ class BaseUrlModel(QAbstractTableModel):
         self.endResetModel()
 
     def account(self, row: int) -> Account:
-        return self._accounts[row]
+        return self._rows[row]
 
     def row_of(self, account_id: int) -> int | None:
-        return next((i for i, a in enumerate(self._accounts) if a.id == account_id), None)
+        return next((i for i, a in enumerate(self._rows) if a.id == account_id), None)
 
     def _catalog_url(self, account: Account) -> str:
         spec = self._services.catalog.vendors.get(account.vendor)
@@ -288,23 +276,10 @@ class BaseUrlModel(QAbstractTableModel):
             return ""
         return self._services.environ.get(f"{spec.env_prefix}_BASE_URL", "")
 
-    def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._accounts)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return _tr("BaseUrlModel", self.COLUMNS[section])
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._accounts):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
-        a = self._accounts[index.row()]
+        a = self._rows[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return a.id
         environment = self._environment_url(a)

@@ -9,21 +9,14 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QDateTime,
-    Qt,
-    QTime,
-    Signal,
-)
+from PySide6.QtCore import QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
     QDateTimeEdit,
-    QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -38,16 +31,14 @@ from takestock.core.catalog import Catalog
 from takestock.core.credits import Account, PlanBook
 from takestock.core.grants import GrantRule
 from takestock.core.planner import ResetSuggestion
-from takestock.ui.credits_models import (
-    amount_text,
-)
+from takestock.ui.credits_models import amount_text
+from takestock.ui.widgets.forms import FormDialog
 
 __all__ = [
     "AddAccountDialog",
     "AdjustDialog",
     "BudgetDialog",
     "CloseAccountDialog",
-    "FormDialog",
     "ObserveDialog",
     "RuleDialog",
 ]
@@ -91,53 +82,6 @@ def _line(box: QComboBox) -> QLineEdit:
     edit = box.lineEdit()
     assert edit is not None, "an editable combo box"
     return edit
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
-    label.hide()
-    return label
-
-
-class FormDialog(QDialog):
-    """A form with OK/Cancel whose OK asks the screen first.
-
-    OK emits ``submitted``; the screen does the work and closes the dialog with
-    ``accept()``, or leaves it open with ``show_error()``.
-
-    Signals:
-        submitted(): OK was pressed.
-    """
-
-    submitted = Signal()
-
-    def __init__(self, title: str, parent: QWidget | None, ok_text: str | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.form = QFormLayout()
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        if ok_text:
-            self.ok_button.setText(ok_text)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-
-    def _submit(self) -> None:
-        self.error.hide()
-        self.submitted.emit()
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
 
 
 class AddAccountDialog(FormDialog):

@@ -1,20 +1,5 @@
 """Compare: two to four takes side by side under one transport, a two-up wipe, and blind
-duels that feed the arena.
-
-The grid's players are driven by one :class:`~takestock.ui.player.SyncGroup` and one
-:class:`~takestock.ui.player.TransportBar`; the players' own bars are hidden and their
-keys go to the group (each player's focus proxy is the stage, whose keys the screen
-handles).
-
-The wipe shows the two clips' exact frames at the group's position, decoded with PyAV
-by :func:`takestock.core.media.poster_frame` on worker threads and cached on disk under
-the thumbnails folder. Frames from the players themselves were the other choice, but
-only the Qt backend hands them out (``QVideoSink``); VLC, the preferred backend, paints
-into a native window that Qt cannot read. A decode per frame is slower than playback
-(a GOP's worth of decoding: ~50–300 ms), so loads are latest-wins: while playing or
-scrubbing the wipe shows the newest frame it could decode, and when paused or stepping
-it shows exactly the frame under the playhead, which is what a wipe is for.
-"""
+duels that feed the arena (see the package docstring for how the wipe gets its frames)."""
 
 from __future__ import annotations
 
@@ -25,22 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QGuiApplication,
-    QImage,
-    QKeySequence,
-    QShortcut,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -51,164 +29,28 @@ from takestock.core.jobs import JobEvent
 from takestock.core.store import Store
 from takestock.core.takes import Take, get_take, rate_take
 from takestock.core.thumbnails import ThumbnailCache
-from takestock.ui.arena_models import (
-    GroupsModel,
-    job_cost_text,
-    plural,
-    wait_text,
-)
+from takestock.ui.arena_models import GroupsModel, plural
 from takestock.ui.bridge import EngineBridge
 from takestock.ui.library_model import ThumbnailLoader
 from takestock.ui.ops import Changes, Ops
-from takestock.ui.player import (
-    HEADLESS_VLC_ARGS,
-    Alignment,
-    PlayerBackend,
-    PlayerWidget,
-    SyncGroup,
-    TransportBar,
-    best_backend,
-    frame_at,
+from takestock.ui.player import Alignment, PlayerWidget, SyncGroup, TransportBar
+from takestock.ui.screens.compare.blind import BlindBar, reveal_html
+from takestock.ui.screens.compare.cell import (
+    BackendFactory,
+    CompareCell,
+    default_backend,
+    open_player,
 )
+from takestock.ui.screens.compare.wipe_panel import WipePanel
 from takestock.ui.shortcuts import player_shortcuts, screen_hint
 from takestock.ui.still import ExactStill
 from takestock.ui.take_picker import POSTER, TakePicker, take_label
-from takestock.ui.wipe import FrameLoader, WipeView
 from takestock.wiring import Services
-
-__all__ = ["MAX_TAKES", "CompareCell", "CompareScreen", "FrameLoader", "WipeView"]
 
 #: The grid holds this many takes at most.
 MAX_TAKES = 4
 #: How often the shared transport and the wipe catch up with the players.
 TICK_MS = 40
-
-BackendFactory = Callable[[Take], PlayerBackend]
-
-
-def _default_backend(take: Take) -> PlayerBackend:
-    """VLC where it runs, else Qt Multimedia; with no screen (tests, the self-test) VLC
-    gets no video or audio device, since it could not embed anyway."""
-    if QGuiApplication.platformName() in ("offscreen", "minimal"):
-        return best_backend(vlc_args=HEADLESS_VLC_ARGS)
-    return best_backend()
-
-
-class CompareCell(QFrame):
-    """One take of the grid: a caption (vendor, model, cost, wait) over its player.
-
-    Attributes:
-        take: the :class:`Take` shown.
-        facts: its :class:`TakeFacts` (cost and wait), or ``None`` when unknown.
-        player: its :class:`PlayerWidget`, or ``None`` when the file could not be opened.
-        title, details: the caption's labels.
-        pick_button: "Best (n)", marks the take usable.
-
-    Signals:
-        pick_requested(int): the take id whose "Best" button was pressed.
-    """
-
-    pick_requested = Signal(int)
-    swap_requested = Signal(int)
-
-    def __init__(
-        self,
-        take: Take,
-        facts: TakeFacts | None,
-        number: int,
-        player: PlayerWidget | None,
-        error: str = "",
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.take = take
-        self.facts = facts
-        self.player = player
-        self._number = number
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setObjectName("compareCell")
-        self.title = QLabel()
-        font = self.title.font()
-        font.setBold(True)
-        self._title_size = font.pointSizeF() * 1.1
-        font.setPointSizeF(self._title_size)
-        self.title.setFont(font)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details = QLabel()
-        self.details.setWordWrap(True)
-        self.pick_button = QToolButton()
-        self.pick_button.setText(self.tr("Best (%1)").replace("%1", str(number)))
-        self.pick_button.setToolTip(
-            self.tr("Mark this take usable (%1)").replace("%1", str(number))
-        )
-        self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.swap_button = QToolButton()
-        self.swap_button.setText(self.tr("⇄ Other take…"))
-        self.swap_button.setToolTip(self.tr("Show another take of the comparison in this tile"))
-        self.swap_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        caption = QHBoxLayout()
-        caption.setContentsMargins(8, 6, 8, 4)
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(self.title)
-        text.addWidget(self.details)
-        caption.addLayout(text, 1)
-        caption.addWidget(self.swap_button, 0, Qt.AlignmentFlag.AlignTop)
-        caption.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(0)
-        layout.addLayout(caption)
-        if player is not None:
-            layout.addWidget(player, 1)
-        else:
-            broken = QLabel(error or self.tr("This take could not be opened."))
-            broken.setWordWrap(True)
-            broken.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            broken.setMinimumSize(QSize(160, 90))
-            layout.addWidget(broken, 1)
-        self.pick_button.clicked.connect(lambda: self.pick_requested.emit(self.take.id))
-        self.swap_button.clicked.connect(lambda: self.swap_requested.emit(self.take.id))
-        self.set_blind(None)
-
-    def name(self) -> str:
-        return take_label(self.take)
-
-    def detail_text(self) -> str:
-        t, f = self.take, self.facts
-        parts = []
-        cost = job_cost_text(f.cost if f else None)
-        if cost:
-            parts.append(cost)
-        if f is not None and f.wait_s is not None:
-            parts.append(self.tr("waited %1").replace("%1", wait_text(f.wait_s)))
-        parts.append(f"{t.duration_s:.1f} s · {t.width}×{t.height} · {t.fps:g} fps")
-        return " · ".join(parts)
-
-    def set_blind(self, letter: str | None) -> None:
-        """Hide who made the take behind ``letter`` ("A", "B"), or show it (``None``)."""
-        font = self.title.font()
-        font.setPointSizeF(self._title_size * (1.6 if letter is not None else 1.0))
-        self.title.setFont(font)
-        if letter is not None:
-            self.title.setText(letter)
-            self.details.setText(self.tr("Hidden until you vote"))
-            self.pick_button.hide()
-            self.swap_button.hide()
-            self.setToolTip("")
-            return
-        verdict = {"usable": " ✓", "reject": " ✗"}.get(self.take.verdict, "")
-        self.title.setText(self.name() + verdict)
-        self.details.setText(self.detail_text())
-        self.pick_button.show()
-        self.swap_button.show()
-        self.pick_button.setEnabled(self.take.verdict != "usable")
-        self.setToolTip(f"#{self.take.id} · {self.take.path.name}")
-
-    def set_take(self, take: Take) -> None:
-        """The same take with a new verdict."""
-        self.take = take
-        self.set_blind(None)
 
 
 # --------------------------------------------------------------------- screen
@@ -262,7 +104,8 @@ class CompareScreen(QWidget):
         self.ops = ops or Ops(services.open_store, parent=self)
         self._services = services
         self._bridge = bridge
-        self._backend_factory = backend_factory or _default_backend
+        self._backend_factory = backend_factory or default_backend
+        self._frames = services.paths.thumbnails / "frames"  # decoded stills, shared
         self._rng: random.Random = (
             random.Random(seed) if seed is not None else random.SystemRandom()
         )
@@ -279,7 +122,6 @@ class CompareScreen(QWidget):
         self._pairs: list[tuple[int, int]] = []
         self._pair_index = 0
         self._votes: list[tuple[int, int, Winner]] = []
-        self._last_wipe_pos: tuple[int, ...] | None = None
         self._opened_once = False
         self._notice_shown = False
         self.blind_seed: int | None = None
@@ -336,26 +178,16 @@ class CompareScreen(QWidget):
         self.prompt_label.setWordWrap(True)
         self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.blind_bar = QFrame()
-        self.blind_bar.setObjectName("blindBar")
-        self.blind_bar.setStyleSheet(
-            "#blindBar { background: #e8f0fe; border: 1px solid #a8c0f0; border-radius: 4px; }"
-            "#blindBar QLabel { color: #1a2b4c; }"
+        self.blind_bar = BlindBar()
+        self.blind_label = self.blind_bar.label
+        self.vote_a_button, self.tie_button = (
+            self.blind_bar.vote_a_button,
+            self.blind_bar.tie_button,
         )
-        self.blind_label = QLabel()
-        self.vote_a_button = QPushButton(self.tr("A is better (A)"))
-        self.tie_button = QPushButton(self.tr("Tie (T)"))
-        self.vote_b_button = QPushButton(self.tr("B is better (B)"))
-        self.skip_button = QPushButton(self.tr("Skip (S)"))
-        for button in (self.vote_a_button, self.tie_button, self.vote_b_button, self.skip_button):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        blind_row = QHBoxLayout(self.blind_bar)
-        blind_row.setContentsMargins(8, 4, 8, 4)
-        blind_row.addWidget(self.blind_label, 1)
-        blind_row.addWidget(self.vote_a_button)
-        blind_row.addWidget(self.tie_button)
-        blind_row.addWidget(self.vote_b_button)
-        blind_row.addWidget(self.skip_button)
+        self.vote_b_button, self.skip_button = (
+            self.blind_bar.vote_b_button,
+            self.blind_bar.skip_button,
+        )
 
         self.stage = QStackedWidget()
         self.stage.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -367,30 +199,15 @@ class CompareScreen(QWidget):
         self._grid = QGridLayout(self.grid_page)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(6)
-        self.wipe = WipeView()
-        self.left_choice = QComboBox()
-        self.right_choice = QComboBox()
-        for combo in (self.left_choice, self.right_choice):
-            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._wipe_choices = QWidget()
-        choices = QHBoxLayout(self._wipe_choices)
-        choices.setContentsMargins(0, 0, 0, 0)
-        choices.addWidget(QLabel(self.tr("Left:")))
-        choices.addWidget(self.left_choice, 1)
-        choices.addSpacing(12)
-        choices.addWidget(QLabel(self.tr("Right:")))
-        choices.addWidget(self.right_choice, 1)
-        wipe_page = QWidget()
-        wipe_layout = QVBoxLayout(wipe_page)
-        wipe_layout.setContentsMargins(0, 0, 0, 0)
-        wipe_layout.addWidget(self.wipe, 1)
-        wipe_hint = QHBoxLayout()
-        wipe_hint.addWidget(self._wipe_choices, 1)
-        wipe_hint.addWidget(QLabel(self.tr("Drag the divider, or press [ and ]")))
-        wipe_layout.addLayout(wipe_hint)
+        self.wipe_panel = WipePanel(self._frames)
+        self.wipe, self.loader = self.wipe_panel.view, self.wipe_panel.loader
+        self.left_choice, self.right_choice = (
+            self.wipe_panel.left_choice,
+            self.wipe_panel.right_choice,
+        )
         self.stage.addWidget(self.empty)
         self.stage.addWidget(self.grid_page)
-        self.stage.addWidget(wipe_page)
+        self.stage.addWidget(self.wipe_panel)
 
         self._transport_holder = QVBoxLayout()
         self._transport_holder.setContentsMargins(0, 0, 0, 0)
@@ -418,7 +235,6 @@ class CompareScreen(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(hint)
 
-        self.loader = FrameLoader(self._services.paths.thumbnails / "frames", self)
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._groups_timer = QTimer(self, singleShot=True, interval=300)
@@ -438,10 +254,7 @@ class CompareScreen(QWidget):
         self.vote_b_button.clicked.connect(lambda: self.vote("b"))
         self.tie_button.clicked.connect(lambda: self.vote("tie"))
         self.skip_button.clicked.connect(self.skip_pair)
-        self.left_choice.activated.connect(self._on_wipe_sides)
-        self.right_choice.activated.connect(self._on_wipe_sides)
-        self.loader.frame_ready.connect(self._on_frame)
-        self.loader.failed.connect(self._on_frame_failed)
+        self.wipe_panel.sides_changed.connect(self._on_wipe_sides)
         self.wipe.divider_moved.connect(lambda _f: self.stage.setFocus())
         self._tick.timeout.connect(self._on_tick)
         self._groups_timer.timeout.connect(self._refresh_groups)
@@ -597,7 +410,7 @@ class CompareScreen(QWidget):
         if self.wipe_button.isChecked() != on:
             self.wipe_button.setChecked(on)  # comes back here through toggled
             return
-        self._last_wipe_pos = None
+        self.wipe_panel.last_pos = None
         self._update_stage()
         if on:
             self._fill_wipe_choices()
@@ -727,29 +540,7 @@ class CompareScreen(QWidget):
             self.reveal.hide()
             self.message.setText(self.tr("Blind round ended; no votes were cast."))
             return
-        names = {t.id: take_label(t) for t in self._takes}
-
-        def who(take_id: int) -> str:
-            return f"<b>{html.escape(names.get(take_id, f'#{take_id}'))}</b>"
-
-        items = []
-        for a, b, winner in self._votes:
-            if winner == "tie":
-                line = self.tr("A %1 tied with B %2").replace("%1", who(a)).replace("%2", who(b))
-            elif winner == "a":
-                line = self.tr("A %1 beat B %2").replace("%1", who(a)).replace("%2", who(b))
-            else:
-                line = self.tr("B %2 beat A %1").replace("%1", who(a)).replace("%2", who(b))
-            items.append(f"<li>{line}</li>")
-        self.reveal.setText(
-            plural(
-                len(self._votes),
-                "<b>Revealed.</b> Your blind vote, now in the Arena:",
-                "<b>Revealed.</b> Your %n blind votes, now in the Arena:",
-                "CompareScreen",
-            )
-            + f"<ol style='margin-top:2px'>{''.join(items)}</ol>"
-        )
+        self.reveal.setText(reveal_html(self._votes, {t.id: take_label(t) for t in self._takes}))
         self.reveal.show()
         self.message.setText("")
 
@@ -774,8 +565,7 @@ class CompareScreen(QWidget):
             cell.hide()
             cell.deleteLater()
         self.cells = []
-        self.wipe.set_image(0, None)
-        self.wipe.set_image(1, None)
+        self.wipe_panel.clear()
 
     def _show_takes(self, takes: Sequence[Take], letters: Sequence[str] | None = None) -> None:
         """Build the grid for ``takes`` (``letters`` hide their names) and its transport."""
@@ -787,7 +577,10 @@ class CompareScreen(QWidget):
         for n in range(self._grid.rowCount()):
             self._grid.setRowStretch(n, 0)
         for n, take in enumerate(takes):
-            player, error = self._player_for(take, notice=not self._notice_shown)
+            player, still, error = open_player(
+                take, self._backend_factory, self.stage, self._frames, notice=not self._notice_shown
+            )
+            self.stills += [still] if still is not None else []
             self._notice_shown = self._notice_shown or player is not None
             cell = CompareCell(take, self._facts.get(take.id), n + 1, player, error)
             cell.pick_requested.connect(self._on_pick_requested)
@@ -814,32 +607,13 @@ class CompareScreen(QWidget):
             self._connect_transport()
         elif takes:
             self.message.setText(self.tr("Fewer than two of these takes could be opened."))
-        self._last_wipe_pos = None
+        self.wipe_panel.last_pos = None
         self._update_controls()
         self._update_stage()
         if self.wipe_button.isChecked():
             self._fill_wipe_choices()
             self._request_frames()
         self.stage.setFocus()
-
-    def _player_for(self, take: Take, *, notice: bool) -> tuple[PlayerWidget | None, str]:
-        """A player for ``take``, or why there is none; ``notice``: the fallback banner
-        (shown once per screen, not on every grid rebuilt for a blind pair)."""
-        try:
-            backend = self._backend_factory(take)
-            player = PlayerWidget(backend, show_notice=notice)
-            player.transport.hide()
-            player.setFocusProxy(self.stage)
-            player.load(take.path)
-            # Every tile shows the exact frame its counter names when paused (ui.still).
-            still = ExactStill(player, self._services.paths.thumbnails / "frames")
-            still.load(take.path)
-            self.stills.append(still)
-        except TakestockError as exc:
-            return None, exc.message
-        except Exception as exc:  # a backend that cannot start: say so in the cell
-            return None, str(exc)
-        return player, ""
 
     def _connect_transport(self) -> None:
         assert self.sync is not None
@@ -865,7 +639,7 @@ class CompareScreen(QWidget):
             shortcut.setEnabled(not blind and n < len(self.cells))
         self.blind_button.setEnabled(len(self._takes) >= 2)
         self.wipe_button.setEnabled(len(self.cells) >= 2)
-        self._wipe_choices.setVisible(not blind and len(self.cells) > 2)
+        self.wipe_panel.choices.setVisible(not blind and len(self.cells) > 2)
 
     def _show_prompt(self) -> None:
         prompt = ""
@@ -881,71 +655,16 @@ class CompareScreen(QWidget):
     # ------------------------------------------------------------------ wipe
 
     def _fill_wipe_choices(self) -> None:
-        names = [f"{n + 1}. {c.name()}" for n, c in enumerate(self.cells)]
-        for combo, default in ((self.left_choice, 0), (self.right_choice, 1)):
-            keep = combo.currentIndex()
-            combo.clear()
-            combo.addItems(names)
-            combo.setCurrentIndex(keep if 0 <= keep < len(names) else default)
-        if self.left_choice.currentIndex() == self.right_choice.currentIndex() and len(names) > 1:
-            self.right_choice.setCurrentIndex(1 if self.left_choice.currentIndex() != 1 else 0)
-        self._update_wipe_labels()
+        self.wipe_panel.fill_choices(self.cells, self._blind)
 
-    def _wipe_cells(self) -> tuple[CompareCell, CompareCell] | None:
-        if len(self.cells) < 2:
-            return None
-        if self._blind or len(self.cells) == 2:
-            return self.cells[0], self.cells[1]
-        left = max(self.left_choice.currentIndex(), 0)
-        right = max(self.right_choice.currentIndex(), 0)
-        return self.cells[left], self.cells[right]
-
-    def _update_wipe_labels(self) -> None:
-        pair = self._wipe_cells()
-        if pair is None:
-            return
-        if self._blind:
-            self.wipe.set_labels("A", "B")
-        else:
-            self.wipe.set_labels(pair[0].name(), pair[1].name())
-
-    def _on_wipe_sides(self, _index: int) -> None:
-        self.wipe.set_image(0, None)
-        self.wipe.set_image(1, None)
-        self._update_wipe_labels()
-        self._last_wipe_pos = None
+    def _on_wipe_sides(self) -> None:
+        self.wipe_panel.update_labels(self.cells, self._blind)
         self._request_frames()
         self.stage.setFocus()
 
     def _request_frames(self) -> None:
-        pair = self._wipe_cells()
-        if pair is None or self.sync is None or not self.wipe_button.isChecked():
-            return
-        self._update_wipe_labels()
-        leader_ms = self.sync.position_ms()
-        frames = []
-        for cell in pair:
-            take = cell.take
-            fps = take.fps if take.fps > 0 else 24.0
-            if cell.player is None:
-                return
-            at_ms = self.sync.target_for(cell.player.backend, leader_ms)
-            last = max(0, round(take.duration_s * fps) - 1)
-            frames.append(min(frame_at(at_ms, fps), last))
-        key = (frames[0], frames[1], pair[0].take.id, pair[1].take.id)
-        if key == self._last_wipe_pos:
-            return
-        self._last_wipe_pos = key
-        for side, (cell, frame) in enumerate(zip(pair, frames, strict=True)):
-            take = cell.take
-            self.loader.request(side, take.path, take.sha256, frame, take.fps or 24.0)
-
-    def _on_frame(self, side: int, image: QImage) -> None:
-        self.wipe.set_note("")
-        self.wipe.set_image(side, image)
-
-    def _on_frame_failed(self, side: int, message: str) -> None:
-        self.wipe.set_note(message)
+        if self.sync is not None and self.wipe_button.isChecked():
+            self.wipe_panel.request_frames(self.cells, self._blind, self.sync)
 
     # ------------------------------------------------------------------ slots
 

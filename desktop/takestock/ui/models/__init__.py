@@ -1,0 +1,1 @@
+"""Qt item models the screens share the shape of (see ``table``)."""
