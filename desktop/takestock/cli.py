@@ -395,7 +395,17 @@ def cmd_jobs(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "retry":
         new_id = services.engine().retry(args.job_id)
-        print(f"job {new_id} queued; run `takestock jobs resume --wait` to start it")
+        if new_id == args.job_id:  # the vendor made it: fetch the take, never make it again
+            print(f"job {new_id} will fetch its take again; run `takestock jobs resume --wait`")
+        else:
+            print(f"job {new_id} queued; run `takestock jobs resume --wait` to start it")
+        return EXIT_OK
+    if action == "settle":
+        if args.file is not None and not args.made:
+            raise UsageError("--file goes with --made (the video the vendor made)")
+        path = args.file.resolve() if args.file is not None else None
+        job = services.engine().resolve_unknown(args.job_id, bool(args.made), path)
+        print(_job_line(job)) if not args.json else _print_json(_job_json(services, job))
         return EXIT_OK
     jobs = list_jobs(services.store)
     if args.json:

@@ -97,6 +97,17 @@ def finite_float(
 positive_seconds = finite_float(above=0.0, maximum=366 * 86400.0)
 
 
+def take_seconds(text: str) -> float:
+    """A take's length: seconds, or -1 where a model lets itself choose (Seedance 2.x);
+    whether the model offers it is the model's limits' to say."""
+    if text.strip() == "-1":
+        return -1.0
+    return positive_seconds(text)
+
+
+take_seconds.__name__ = "seconds"  # argparse names the type in its own messages
+
+
 def input_file(text: str) -> Path:
     """An existing, readable, regular file, resolved (see ``core.validation.regular_file``)."""
     # Imported here: the parser is built for every command (and --help) without the core.

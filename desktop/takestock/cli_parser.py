@@ -169,7 +169,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     # answer), which refuses pipes, devices, link loops and pictures too large to open.
     gen.add_argument("--image", type=Path, help="first-frame image")
     gen.add_argument("--last-frame", type=Path, help="last-frame image")
-    gen.add_argument("--duration", type=cli_args.positive_seconds, metavar="S", help="seconds")
+    gen.add_argument(
+        "--duration",
+        type=cli_args.take_seconds,
+        metavar="S",
+        help="seconds (-1: the model chooses, where it offers that)",
+    )
     gen.add_argument("--aspect", metavar="W:H", help="aspect ratio, e.g. 16:9")
     gen.add_argument("--resolution", help="e.g. 720p, 1080p")
     gen.add_argument("--audio", action=argparse.BooleanOptionalAction, default=None)
@@ -231,6 +236,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="what the site charged, in the account's unit (confirms or corrects the "
         "estimate; needed where the site's price is unknown, then remembered)",
     )
+    settle = jobs_sub.add_parser(
+        "settle",
+        help="settle a job whose create went unanswered (unknown), after checking the "
+        "vendor's history",
+    )
+    settle.add_argument("job_id", type=cli_args.row_id)
+    made = settle.add_mutually_exclusive_group(required=True)
+    made.add_argument(
+        "--made",
+        action="store_true",
+        help="the vendor made it: charged; give --file, or attach the file later",
+    )
+    made.add_argument(
+        "--not-made",
+        action="store_true",
+        help="the vendor made nothing: the hold is given back (retry it to try again)",
+    )
+    settle.add_argument("--file", type=cli_args.input_file, metavar="FILE")
+    settle.add_argument("--json", action="store_true")
     kit = jobs_sub.add_parser("claim-kit", help="a refund request for a charge with no video")
     kit.add_argument("job_id", type=cli_args.row_id)
 
