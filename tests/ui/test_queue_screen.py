@@ -280,3 +280,27 @@ def test_the_queue_with_a_job_under_way(shots, screen, services, bridge, crafted
     _select(screen, made)
     qtbot.wait(50)
     screen.grab().save(str(shots / "queue.png"))
+
+
+def test_attach_asks_what_the_site_charged_and_charges_that(
+    screen, services, bridge, qtbot, tmp_path
+):
+    waiting = _generate(bridge, SITE, "a red fox in snow")
+    qtbot.waitUntil(lambda: screen.model.row_of(waiting) is not None, timeout=5_000)
+    video = tmp_path / "fox.mp4"
+    video.write_bytes(tiny_mp4())
+    asked: list[int] = []
+    screen.pick_video = lambda title: video
+    screen.ask_charged = lambda job: asked.append(job.id) or None  # the user cancels
+    _select(screen, waiting)
+    _click(qtbot, screen.attach_button)
+    assert asked == [waiting]
+    assert get_job(services.store, waiting).state == "running"  # nothing attached
+
+    screen.ask_charged = lambda job: 7.0  # the site took 7
+    _click(qtbot, screen.attach_button)
+    qtbot.waitUntil(lambda: get_job(services.store, waiting).state == "done", timeout=10_000)
+    charged = services.store.scalar(
+        "SELECT -SUM(amount) FROM ledger WHERE job_id = ? AND kind = 'capture'", (waiting,)
+    )
+    assert charged == 7.0

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QPushButton,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from takestock.core.claims import claim_kit
 from takestock.core.errors import TakestockError
+from takestock.core.generate import attach_file_async
 from takestock.core.jobs import Engine, Job, JobEvent
 from takestock.core.queue import VIEWS, JobActions, QueueView, job_actions
 from takestock.core.watch import VIDEO_SUFFIXES
@@ -186,6 +188,7 @@ class QueueScreen(QWidget):
         self._screen_keys: dict[str, str] = {}
         #: Asks for a video file (tests replace it).
         self.pick_video: Callable[[str], Path | None] = lambda title: pick_video(self, title)
+        self.ask_charged: Callable[[Job], float | None] = self._ask_charged
         self.model = QueueModel(services.store)
         self._clock = QTimer(self, interval=1000)
         self._build()
@@ -458,13 +461,47 @@ class QueueScreen(QWidget):
             return
         job = chosen[0][0]
         path = self.pick_video(self.tr("The video of job %1").replace("%1", str(job.id)))
-        if path is not None:
-            self.attach(job.id, path)
+        if path is None:
+            return
+        charged = None
+        if job.account_id is not None:  # a membership's job: what did the site take?
+            asked = self.ask_charged(job)
+            if asked is None:
+                return  # cancelled: nothing attached, nothing charged
+            charged = asked
+        self.attach(job.id, path, charged)
 
-    def attach(self, job_id: int, path: Path) -> Future[Any]:
-        """Finish a job waiting for a file with ``path`` (on the engine's thread)."""
+    def _ask_charged(self, job: Job) -> float | None:
+        """What the site charged, prefilled with the estimate; None when cancelled."""
+        estimate = job.estimate or {}
+        unit = str(estimate.get("unit") or self.tr("credits"))
+        known = estimate.get("amount")
+        label = (
+            self.tr("What did the site charge for job %1, in %2? (estimated %3)").replace(
+                "%3", f"{float(known):g}"
+            )
+            if known is not None
+            else self.tr(
+                "What did the site charge for job %1, in %2? Its price is not published: "
+                "Takestock remembers what you say for the next take."
+            )
+        )
+        value, ok = QInputDialog.getDouble(
+            self,
+            self.tr("The site charged"),
+            label.replace("%1", str(job.id)).replace("%2", unit),
+            float(known or 0.0),
+            0.0,
+            1e9,
+            2,
+        )
+        return value if ok else None
+
+    def attach(self, job_id: int, path: Path, charged: float | None = None) -> Future[Any]:
+        """Finish a job waiting for a file with ``path`` (on the engine's thread),
+        charged what the site charged where the user said so."""
         return self._engine_call(
-            lambda engine: engine.attach_async(job_id, path),
+            lambda engine: attach_file_async(engine, job_id, path, charged=charged),
             self.tr("Job %1 is done: take %2 is in the Library.").replace("%1", str(job_id)),
         )
 
