@@ -55,6 +55,7 @@ UI_WIRING_DEBTS = {
     "ui/screens/compare/screen.py",
     "ui/screens/credits/screen.py",
     "ui/screens/generate.py",
+    "ui/screens/generate_targets.py",
     "ui/screens/library/screen.py",
     "ui/screens/prompts.py",
     "ui/screens/queue.py",
