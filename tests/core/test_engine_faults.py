@@ -203,7 +203,7 @@ def test_a_fault_while_finishing_keeps_the_charge(make, monkeypatch):
     def broken_insert(*args, **kwargs):
         raise ValueError("no take row")
 
-    monkeypatch.setattr("takestock.core.jobs.insert_take", broken_insert)
+    monkeypatch.setattr("takestock.core.jobs.steps.insert_take", broken_insert)
     jobs, ids = kit.run(["a fox"])
     job = jobs[ids[0]]
     assert job.state == "failed"

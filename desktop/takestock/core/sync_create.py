@@ -24,12 +24,12 @@ from takestock.core.vendor import IN_PART_FILE, AnswersWithResult, CreatedResult
 
 if TYPE_CHECKING:
     from takestock.core.job_rows import Job
-    from takestock.core.jobs import Engine
+    from takestock.core.jobs.base import EngineBase
 
 __all__ = ["AnswersWithResult", "keep_part_file", "landed"]
 
 
-def landed(engine: Engine, job: Job, created: CreatedResult) -> bool:
+def landed(engine: EngineBase, job: Job, created: CreatedResult) -> bool:
     """Record a whole synchronous answer: the job moves to ``downloading`` with the part
     file as its result. False (and the file dropped) where the job moved meanwhile: a
     cancel that committed first stands."""
