@@ -70,3 +70,47 @@ def test_cancel_no_longer_overwrites_a_finished_job(tmp_path):
     # A cancel that read the job while it ran commits nothing once it is done.
     assert not engine._transition(job_id, "running", "cancelled")
     assert get_job(kit.store, job_id).state == "done"
+
+
+def test_a_cancel_follows_a_job_that_only_moved_on_and_stops_it_at_the_vendor(tmp_path):
+    """Queued when read, sent by the time the cancel commits: the cancel does not give
+    up (the job would run on and charge); it waits for the create's answer, asks the
+    vendor to stop the task, and the job ends cancelled with its hold given back."""
+    kit = scripted_kit(tmp_path / "home", {"a fox": Script()})
+    engine = kit.engine()
+    [job_id] = kit.enqueue(engine, ["a fox"])
+    stopped: list[str] = []
+
+    class Recording(type(kit.adapter)):  # type: ignore[misc]
+        async def cancel(self, ctx, handle):
+            stopped.append(handle.task_id)
+            return True
+
+    engine.adapters = {k: Recording(**vars(kit.adapter)) for k in engine.adapters}
+    moves = iter(
+        [
+            # While the cancel waits, the create leaves, then its answer arrives.
+            ("UPDATE job SET state = 'submitting' WHERE id = ?", (job_id,)),
+            ("UPDATE job SET state = 'running', vendor_task_id = 't-1' WHERE id = ?", (job_id,)),
+        ]
+    )
+    real_transition = engine._transition
+
+    def moved_on_first(job, from_state, to_state, **fields):
+        move = next(moves, None)
+        if move is not None:  # the engine's own step commits just before the cancel's
+            kit.store.execute(*move)
+        return real_transition(job, from_state, to_state, **fields)
+
+    engine._transition = moved_on_first
+
+    async def no_wait(_seconds: float) -> None:
+        move = next(moves, None)
+        if move is not None:
+            kit.store.execute(*move)
+
+    engine._sleep = no_wait
+    job = asyncio.run(asyncio.wait_for(engine.cancel(job_id), 30))
+    assert job.state == "cancelled"
+    assert stopped == ["t-1"]
+    assert ledger_problems(kit.store) == []

@@ -27,6 +27,11 @@ __all__ = ["EngineControl"]
 
 log = logging.getLogger(__name__)
 
+#: A cancel tries this many compare-and-sets while the job moves on under it.
+CANCEL_TRIES = 30
+#: How long a cancel waits, each try, for a create in flight to be answered.
+CANCEL_CREATE_WAIT_S = 0.2
+
 
 class EngineControl(EngineSteps):
     """Cancel, attach, resolve_unknown and retry; refresh_models and reconcile."""
@@ -36,35 +41,55 @@ class EngineControl(EngineSteps):
     async def cancel(self, job_id: int) -> Job:
         """Stop a job: ask the vendor where it runs there, then mark it cancelled.
 
-        The cancel is one compare-and-set from the state read here: if the job moved
-        meanwhile (it finished, or failed), that ending stands and this is a no-op.
+        Each try is one compare-and-set from the state last read. A job that ended
+        meanwhile (it finished, or failed) keeps that ending: the cancel is a no-op. A job
+        that only moved on (queued → submitting → running) is cancelled from where it now
+        is. A create in flight is given a moment to be answered, so the vendor's task is
+        known and can be stopped there too, rather than left running and charging.
         """
         job = get_job(self.store, job_id)
         if job.state in FINAL_STATES:
             raise InvalidInput("job", f"job {job_id} is already {job.state}")
-        if job.state in ("running", "submitting") and job.vendor_task_id and not job.manual:
-            adapter = self.adapters.get(job.vendor)
-            try:
-                if adapter is not None:
-                    async with self.running():
-                        await adapter.cancel(self._context(job), job.handle)
-            except Exception as exc:  # the vendor's answer changes nothing here
-                log.warning(
-                    "job %s: the vendor did not confirm the cancel: %s",
-                    job_id,
-                    self._redact(job_id, str(exc)),
-                )
-        charged = job.cost_actual
-        if job.state == "downloading":  # the vendor made it and has charged for it
-            charged = settlement.charged_amount(self.store, job_id, charged)
-        with self.store.tx():
-            if self._transition(job_id, job.state, "cancelled", cost_actual=charged):
-                self._settle(job_id, made=False, charged=charged)
-            else:
+        asked_vendor = False
+        for _ in range(CANCEL_TRIES):
+            if job.state in FINAL_STATES:
                 log.info("job %s ended before the cancel took effect", job_id)
+                break
+            if job.state == "submitting" and not job.vendor_task_id:
+                await self._sleep(CANCEL_CREATE_WAIT_S)  # the create's answer may be near
+                job = get_job(self.store, job_id)
+                if job.state == "submitting" and not job.vendor_task_id:
+                    continue
+            if not asked_vendor and job.state in ("running", "submitting", "downloading"):
+                asked_vendor = await self._ask_vendor_to_cancel(job)
+            charged = job.cost_actual
+            if job.state == "downloading":  # the vendor made it and has charged for it
+                charged = settlement.charged_amount(self.store, job_id, charged)
+            with self.store.tx():
+                if self._transition(job_id, job.state, "cancelled", cost_actual=charged):
+                    self._settle(job_id, made=False, charged=charged)
+                    break
+            job = get_job(self.store, job_id)
         if get_job(self.store, job_id).state == "cancelled":
             self.library.part_path(job_id).unlink(missing_ok=True)
         return get_job(self.store, job_id)
+
+    async def _ask_vendor_to_cancel(self, job: Job) -> bool:
+        """Ask the vendor to stop the job's task; True once asked (whatever it said)."""
+        if not job.vendor_task_id or job.manual or job.state == "downloading":
+            return False
+        adapter = self.adapters.get(job.vendor)
+        try:
+            if adapter is not None:
+                async with self.running():
+                    await adapter.cancel(self._context(job), job.handle)
+        except Exception as exc:  # the vendor's answer changes nothing here
+            log.warning(
+                "job %s: the vendor did not confirm the cancel: %s",
+                job.id,
+                self._redact(job.id, str(exc)),
+            )
+        return True
 
     def _waiting_for_file(self, job_id: int) -> Job:
         job = get_job(self.store, job_id)
