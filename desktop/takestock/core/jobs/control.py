@@ -22,6 +22,7 @@ from takestock.core.job_rows import (
 from takestock.core.jobs.steps import EngineSteps
 from takestock.core.library import StoredMedia
 from takestock.core.model_refresh import apply_listing
+from takestock.core.vendor import AnswersWithResult
 
 __all__ = ["EngineControl"]
 
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 
 #: A cancel tries this many compare-and-sets while the job moves on under it.
 CANCEL_TRIES = 30
-#: How long a cancel waits, each try, for a create in flight to be answered.
+#: A cancel waits up to this many times this long for a create in flight to be answered
+#: (2 s), then cancels the job as it is.
+CANCEL_CREATE_WAITS = 10
 CANCEL_CREATE_WAIT_S = 0.2
 
 
@@ -51,15 +54,20 @@ class EngineControl(EngineSteps):
         if job.state in FINAL_STATES:
             raise InvalidInput("job", f"job {job_id} is already {job.state}")
         asked_vendor = False
+        waits = None if isinstance(self.adapters.get(job.vendor), AnswersWithResult) else 0
         for _ in range(CANCEL_TRIES):
             if job.state in FINAL_STATES:
                 log.info("job %s ended before the cancel took effect", job_id)
                 break
-            if job.state == "submitting" and not job.vendor_task_id:
-                await self._sleep(CANCEL_CREATE_WAIT_S)  # the create's answer may be near
+            in_flight = job.state == "submitting" and not job.vendor_task_id
+            if in_flight and waits is not None and waits < CANCEL_CREATE_WAITS:
+                # The create's answer (with the vendor's task id) may be moments away.
+                # Not for a vendor whose answer is the video itself: it has no task to
+                # stop, and its answer may take minutes.
+                waits += 1
+                await self._sleep(CANCEL_CREATE_WAIT_S)
                 job = get_job(self.store, job_id)
-                if job.state == "submitting" and not job.vendor_task_id:
-                    continue
+                continue
             if not asked_vendor and job.state in ("running", "submitting", "downloading"):
                 asked_vendor = await self._ask_vendor_to_cancel(job)
             charged = job.cost_actual
