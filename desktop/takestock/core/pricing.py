@@ -56,7 +56,8 @@ def priced_or_marked(model: ModelSpec) -> bool:
     return bool(model.price) or (note is not None and bool(note.get("source")))
 
 
-def _matches(rule: PriceRule, facts: Mapping[str, Any]) -> bool:
+def rule_matches(rule: PriceRule, facts: Mapping[str, Any]) -> bool:
+    """Whether every condition of ``rule`` holds for ``facts``."""
     return all(facts.get(key) == value for key, value in rule.match.items())
 
 
@@ -82,7 +83,7 @@ def rule_for(model: ModelSpec, facts: Mapping[str, Any]) -> PriceRule | None:
     """The first rule that fits (an unpublished model has none)."""
     if unpublished(model) is not None:
         return None
-    return next((r for r in model.price if _matches(r, facts)), None)
+    return next((r for r in model.price if rule_matches(r, facts)), None)
 
 
 def price_rule(raw: Mapping[str, Any]) -> PriceRule:
@@ -102,10 +103,17 @@ def estimate_from_catalog(
     rule = rule_for(model, facts)
     if rule is None:
         return Estimate.unknown(vendor.unit, unknown_reason(model, vendor, facts), vendor.currency)
-    amount = rule.per_take + rule.per_second * facts["duration_s"]
-    money = None if vendor.money_per_unit is None else round(amount * vendor.money_per_unit, 4)
+    return in_vendor_unit(vendor, rule.per_take + rule.per_second * facts["duration_s"])
+
+
+def in_vendor_unit(vendor: VendorSpec, amount: float, digits: int = 4) -> Estimate:
+    """``amount`` in the vendor's unit, with its money value where the catalog knows it."""
+    per_unit = vendor.money_per_unit
     return Estimate(
-        amount=round(amount, 4), unit=vendor.unit, money=money, currency=vendor.currency
+        amount=round(amount, digits),
+        unit=vendor.unit,
+        money=None if per_unit is None else round(amount * per_unit, digits),
+        currency=vendor.currency,
     )
 
 
@@ -124,7 +132,7 @@ def estimate_on_site(
     per-model rules; a rule may match the paying account's ``plan`` (Flow: Ultra pays
     half for Veo 3.1 Fast)."""
     facts: dict[str, Any] = {**request_facts(request, model), "plan": plan}
-    rule = next((r for r in rules if _matches(r, facts)), None)
+    rule = next((r for r in rules if rule_matches(r, facts)), None)
     if rule is None:
         return Estimate.unknown(
             unit,

@@ -87,7 +87,7 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.pricing import request_facts
+from takestock.core.pricing import in_vendor_unit, request_facts
 from takestock.core.validation import check_image, validate_common
 from takestock.core.vendor import (
     Balance,
@@ -100,7 +100,7 @@ from takestock.core.vendor import (
     TaskStatus,
 )
 from takestock.vendors.base import BaseAdapter
-from takestock.vendors.restkit import endpoint, estimate_of, rule_amount, scrub
+from takestock.vendors.restkit import endpoint, rule_amount, scrub
 
 __all__ = ["BflAdapter"]
 
@@ -189,7 +189,7 @@ class BflAdapter(BaseAdapter):
         if request.extra.get("draft_cache") is not None:
             seconds = max(model.durations)
             facts["resolution"] = max(model.resolutions, key=lambda r: model.resolutions[r])
-        return estimate_of(self.vendor, rule_amount(model, facts, seconds))
+        return in_vendor_unit(self.vendor, rule_amount(model, facts, seconds))
 
     # --------------------------------------------------------------- protocol
 

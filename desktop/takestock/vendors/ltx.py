@@ -197,7 +197,7 @@ class LtxAdapter(BaseAdapter):
                         raise ProtocolError(
                             f"{self.vendor.name} answered HTTP {response.status_code} "
                             f"({kind or 'no type'}) where a video was due: "
-                            f"{scrub(response.text[:160], ctx)!r}",
+                            f"{scrub(response.text, ctx)[:160]!r}",
                             vendor=VENDOR_ID,
                             status=response.status_code,
                         )
@@ -279,7 +279,7 @@ class LtxAdapter(BaseAdapter):
         storage_uri = slot.get("storage_uri") if isinstance(slot, dict) else None
         if not isinstance(upload_url, str) or not isinstance(storage_uri, str):
             raise ProtocolError(
-                f"{self.vendor.name} gave no upload URL: {scrub(str(slot)[:160], ctx)}",
+                f"{self.vendor.name} gave no upload URL: {scrub(str(slot), ctx)[:160]}",
                 vendor=VENDOR_ID,
             )
         required = slot.get("required_headers")

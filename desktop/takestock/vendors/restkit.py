@@ -1,6 +1,7 @@
 """Small pieces that plain REST adapters share (xAI, BFL, Hunyuan): the base URL and a
-path, a vendor's words cleared of the account's secrets, and a price from the catalog's
-rules with facts the common ones lack (an operation, an extension, a draft).
+path, a vendor's words cleared of the account's secrets before an adapter cuts them
+short (a cut key would no longer be recognised downstream), and a price from the
+catalog's rules with facts the common ones lack (an operation, an extension, a draft).
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from takestock.core.catalog import ModelSpec, VendorSpec
+from takestock.core.catalog import ModelSpec
 from takestock.core.errors import InvalidInput
-from takestock.core.logs import SecretRegistry, redact
-from takestock.core.vendor import CallContext, Estimate
+from takestock.core.logs import redact
+from takestock.core.pricing import rule_matches
+from takestock.core.vendor import CallContext
 
-__all__ = ["endpoint", "estimate_of", "rule_amount", "scrub"]
+__all__ = ["endpoint", "rule_amount", "scrub"]
 
 
 def endpoint(ctx: CallContext, path: str) -> str:
@@ -24,37 +26,24 @@ def endpoint(ctx: CallContext, path: str) -> str:
 def scrub(text: str, ctx: CallContext) -> str:
     """The vendor's words without the account's secrets or signed-URL queries.
 
-    Some vendors quote the key back in an auth error; the engine stores and shows error
-    messages as they are, so they are cleared here, before they leave the adapter.
+    The engine redacts every error it keeps, but an adapter that cuts a vendor's text
+    short must clear it first: a key cut in two is no longer recognised.
     """
-    registry = SecretRegistry()
-    for value in ctx.secrets.values():
-        registry.register(value)
-    return redact(text, registry)
+    return redact(text, secrets=ctx.secrets.values())
 
 
 def rule_amount(model: ModelSpec, facts: Mapping[str, Any], seconds: float) -> float:
-    """``per_take + per_second * seconds`` of the first price rule that fits ``facts``.
+    """``per_take + per_second * seconds`` of the first price rule that fits ``facts``
+    (``seconds`` may differ from the request's: an edit is priced on its input).
 
     Raises:
         InvalidInput: no rule fits; an unknown price is never taken for zero.
     """
     for rule in model.price:
-        if all(facts.get(key) == value for key, value in rule.match.items()):
+        if rule_matches(rule, facts):
             return rule.per_take + rule.per_second * seconds
     raise InvalidInput(
         "resolution",
         f"the catalog has no price for {model.id} at {facts.get('resolution')}; "
         "add one in catalog-overrides.json",
-    )
-
-
-def estimate_of(vendor: VendorSpec, amount: float, digits: int = 4) -> Estimate:
-    """``amount`` in the vendor's unit, with its money value where the catalog knows it."""
-    per_unit = vendor.money_per_unit
-    return Estimate(
-        amount=round(amount, digits),
-        unit=vendor.unit,
-        money=None if per_unit is None else round(amount * per_unit, digits),
-        currency=vendor.currency,
     )

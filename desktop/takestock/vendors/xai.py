@@ -86,7 +86,7 @@ from takestock.core.errors import (
 )
 from takestock.core.http import json_body, parse_retry_after, send
 from takestock.core.images import prepare_image
-from takestock.core.pricing import request_facts
+from takestock.core.pricing import in_vendor_unit, request_facts
 from takestock.core.validation import check_image, validate_common
 from takestock.core.vendor import (
     CallContext,
@@ -98,7 +98,7 @@ from takestock.core.vendor import (
     TaskStatus,
 )
 from takestock.vendors.base import BaseAdapter
-from takestock.vendors.restkit import endpoint, estimate_of, rule_amount, scrub
+from takestock.vendors.restkit import endpoint, rule_amount, scrub
 
 __all__ = ["XaiAdapter"]
 
@@ -269,7 +269,7 @@ class XaiAdapter(BaseAdapter):
             amount += video_rate * seconds
         elif operation == EXTEND:
             amount += video_rate * float(rules.get("extend_max_input_s", 0))
-        return estimate_of(self.vendor, amount, digits=6)
+        return in_vendor_unit(self.vendor, amount, digits=6)
 
     # --------------------------------------------------------------- protocol
 
