@@ -18,15 +18,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from takestock.core.catalog import PriceRule
 from takestock.core.errors import InvalidInput
 from takestock.core.grants import GrantRule, materialise, rule_from_row, zone
-from takestock.core.pricing import price_rule
+
+# Plans are the plan books' data; credits re-exports them for the callers of old.
+from takestock.core.plan_books import Plan, PlanBook, load_plan_books
 from takestock.core.store import Store
 from takestock.core.validation import check_base_url
 
@@ -58,81 +58,6 @@ __all__ = [
 #: Free before paid when the vendor does not say: the order of kinds at equal expiry.
 _KIND_RANK = {"daily_free": 0, "promo": 1, "bonus": 2, "one_time": 3, "monthly": 4, "top_up": 5}
 _EPSILON = 1e-9
-
-
-# ----------------------------------------------------------------- plan data
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    id: str
-    label: str
-    grants: tuple[Mapping[str, Any], ...]
-    price: Mapping[str, Any] = field(default_factory=dict)
-    source: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PlanBook:
-    """One vendor surface's plans as shipped in ``resources/catalog/plans/``."""
-
-    vendor: str
-    name: str
-    surface: str  # web | api
-    unit: str
-    money_per_unit: float | None
-    currency: str | None
-    timezone: str | None  # the vendor's zone for resets, where known
-    spend_order: tuple[str, ...]  # bucket kinds in order, or ("expiring_first",)
-    spend_order_known: bool
-    plans: Mapping[str, Plan]
-    as_of: str
-    source: str
-    #: what each model costs on the site, where published (rules may match ``plan``)
-    model_prices: Mapping[str, tuple[PriceRule, ...]] = field(default_factory=dict)
-    model_prices_source: str = ""
-
-
-def _plan(plan_id: str, raw: Mapping[str, Any]) -> Plan:
-    return Plan(
-        plan_id,
-        raw.get("label", plan_id),
-        tuple(raw.get("grants", ())),
-        raw.get("price", {}),
-        raw.get("source", ""),
-    )
-
-
-def load_plan_books() -> dict[str, PlanBook]:
-    """Every shipped plan book, keyed ``vendor`` or ``vendor/surface``."""
-    folder = resources.files("takestock.resources") / "catalog" / "plans"
-    books: dict[str, PlanBook] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".json"):
-            continue
-        raw = json.loads(entry.read_text(encoding="utf-8"))
-        order = tuple(raw.get("spend_order", ()))
-        book = PlanBook(
-            vendor=raw["vendor"],
-            name=raw["name"],
-            surface=raw.get("surface", "web"),
-            unit=raw.get("unit", "credits"),
-            money_per_unit=raw.get("money_per_unit"),
-            currency=raw.get("currency"),
-            timezone=raw.get("timezone"),
-            spend_order=order or ("expiring_first",),
-            spend_order_known=bool(order),
-            plans={pid: _plan(pid, p) for pid, p in raw.get("plans", {}).items()},
-            as_of=raw["as_of"],
-            source=raw["source"],
-            model_prices={
-                model: tuple(price_rule(r) for r in rules)
-                for model, rules in raw.get("model_prices", {}).get("models", {}).items()
-            },
-            model_prices_source=raw.get("model_prices", {}).get("source", ""),
-        )
-        books[f"{book.vendor}/{book.surface}"] = book
-    return books
 
 
 # ------------------------------------------------------------------ accounts
